@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as v from 'valibot';
+
+/** The one place that reads process.env. Everything else receives a frozen Config. */
+
+const optionalString = v.optional(v.pipe(v.string(), v.trim(), v.minLength(1)));
+const optionalUrl = v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')));
+const urlWithDefault = (fallback: string) =>
+  v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), fallback);
+const intInRange = (fallback: number, min: number, max: number) =>
+  v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.trim(),
+    v.regex(/^\d+$/, 'must be a whole number'),
+    v.transform(Number),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+const spaceSeparated = <T extends v.GenericSchema<string>>(item: T) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.transform((s) => s.split(/\s+/).filter(Boolean)),
+      v.minLength(1, 'needs at least one value'),
+      v.array(item),
+    ),
+  );
+
+const whsecSecret = v.pipe(
+  v.string(),
+  v.regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'each secret must look like whsec_<base64>'),
+  v.check((s) => Buffer.from(s.slice(6), 'base64').length >= 24, 'each secret needs at least 24 bytes of key'),
+);
+const encryptionKey = v.pipe(
+  v.string(),
+  v.check((s) => Buffer.from(s, 'base64url').length === 32, 'each key must be 32 bytes, base64url-encoded'),
+);
+
+const EnvSchema = v.object({
+  NODE_ENV: v.optional(v.picklist(['development', 'production', 'test']), 'development'),
+  LOG_LEVEL: v.optional(v.picklist(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
+  PORT: intInRange(8080, 0, 65535),
+  HOST: v.optional(v.string(), '0.0.0.0'),
+  DATABASE_URL: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
+  ),
+  DATABASE_POOL_SIZE: intInRange(10, 2, 200),
+  LEDGERPORT_DATA_DIR: v.optional(v.string(), '.ledgerport'),
+  EMBEDDED_PG_PORT: intInRange(54329, 1024, 65535),
+  WORKER_CONCURRENCY: intInRange(8, 1, 100),
+  SHUTDOWN_TIMEOUT_MS: intInRange(25_000, 1_000, 600_000),
+  OPS_WEBHOOK_SECRETS: spaceSeparated(whsecSecret),
+  AUTH_JWT_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  AUTH_JWKS_URL: optionalUrl,
+  AUTH_JWT_ISSUER: optionalString,
+  AUTH_JWT_AUDIENCE: optionalString,
+  TOKEN_ENCRYPTION_KEYS: spaceSeparated(encryptionKey),
+  PUBLIC_URL: optionalUrl,
+  XERO_CLIENT_ID: optionalString,
+  XERO_CLIENT_SECRET: optionalString,
+  XERO_REDIRECT_URI: optionalUrl,
+  XERO_WEBHOOK_KEY: optionalString,
+  XERO_API_URL: urlWithDefault('https://api.xero.com'),
+  XERO_IDENTITY_URL: urlWithDefault('https://identity.xero.com'),
+  XERO_LOGIN_URL: urlWithDefault('https://login.xero.com'),
+  QBO_CLIENT_ID: optionalString,
+  QBO_CLIENT_SECRET: optionalString,
+  QBO_REDIRECT_URI: optionalUrl,
+  QBO_WEBHOOK_VERIFIER_TOKEN: optionalString,
+  QBO_API_URL: urlWithDefault('https://quickbooks.api.intuit.com'),
+  QBO_OAUTH_URL: urlWithDefault('https://oauth.platform.intuit.com'),
+  QBO_AUTHORIZE_URL: urlWithDefault('https://appcenter.intuit.com/connect/oauth2'),
+});
+
+type Env = v.InferOutput<typeof EnvSchema>;
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly http: { readonly port: number; readonly host: string; readonly bodyLimitBytes: number };
+  readonly database: {
+    /** Absent: an embedded PostgreSQL is started in `embedded.dataDir`. */
+    readonly url: string | undefined;
+    readonly poolSize: number;
+    readonly embedded: { readonly dataDir: string; readonly port: number };
+  };
+  readonly worker: { readonly concurrency: number };
+  readonly shutdownTimeoutMs: number;
+  readonly dataDir: string;
+  readonly opsWebhookSecrets: readonly string[];
+  readonly auth:
+    | { readonly kind: 'secret'; readonly secret: string; readonly issuer?: string; readonly audience?: string }
+    | { readonly kind: 'jwks'; readonly jwksUrl: string; readonly issuer?: string; readonly audience?: string };
+  readonly tokenEncryptionKeys: readonly string[];
+  readonly publicUrl: string | undefined;
+  readonly xero: {
+    readonly clientId?: string;
+    readonly clientSecret?: string;
+    readonly redirectUri?: string;
+    readonly webhookKey?: string;
+    readonly apiUrl: string;
+    readonly identityUrl: string;
+    readonly loginUrl: string;
+  };
+  readonly quickbooks: {
+    readonly clientId?: string;
+    readonly clientSecret?: string;
+    readonly redirectUri?: string;
+    readonly webhookVerifierToken?: string;
+    readonly apiUrl: string;
+    readonly oauthUrl: string;
+    readonly authorizeUrl: string;
+  };
+  /** Set when development secrets were generated because none were configured. */
+  readonly generatedSecretsFile: string | undefined;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const DEV_SECRET_NAMES = ['OPS_WEBHOOK_SECRETS', 'AUTH_JWT_SECRET', 'TOKEN_ENCRYPTION_KEYS'] as const;
+
+/**
+ * Outside production a missing secret is generated once and kept in the data folder, so the
+ * quick start needs no setup; production must configure every secret explicitly.
+ */
+function devSecrets(dataDir: string, env: Record<string, string | undefined>) {
+  const file = path.resolve(dataDir, 'dev-secrets.env');
+  let stored: Record<string, string> = {};
+  try {
+    stored = Object.fromEntries(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('='))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const generated: Record<string, string> = {
+    OPS_WEBHOOK_SECRETS: stored.OPS_WEBHOOK_SECRETS ?? `whsec_${randomBytes(32).toString('base64')}`,
+    AUTH_JWT_SECRET: stored.AUTH_JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    TOKEN_ENCRYPTION_KEYS: stored.TOKEN_ENCRYPTION_KEYS ?? randomBytes(32).toString('base64url'),
+  };
+  const missing = DEV_SECRET_NAMES.filter(
+    (name) => !env[name] && !(name === 'AUTH_JWT_SECRET' && env.AUTH_JWKS_URL),
+  );
+  if (missing.length === 0) return { overrides: {}, file: undefined };
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, DEV_SECRET_NAMES.map((n) => `${n}=${generated[n]}`).join('\n') + '\n', { mode: 0o600 });
+  return { overrides: Object.fromEntries(missing.map((n) => [n, generated[n]])), file };
+}
+
+/** Parses the environment once; throws ConfigError listing every problem. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as most deploy tools cannot unset a variable.
+  const raw = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const isProduction = raw.NODE_ENV === 'production';
+  const dev = isProduction ? { overrides: {}, file: undefined } : devSecrets(raw.LEDGERPORT_DATA_DIR ?? '.ledgerport', raw);
+  const result = v.safeParse(EnvSchema, { ...raw, ...dev.overrides });
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.issues) {
+      const key = v.getDotPath(issue) ?? '(environment)';
+      const shown = key.split('.')[0];
+      problems.push(`${shown}: ${issue.message}`);
+    }
+  }
+  // Presence rules span variables, so they are checked on the raw input beside the schema.
+  const given = { ...raw, ...dev.overrides } as Record<string, string | undefined>;
+  if (!given.OPS_WEBHOOK_SECRETS) problems.push('OPS_WEBHOOK_SECRETS: required (one or more whsec_ secrets)');
+  if (!given.AUTH_JWT_SECRET && !given.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: one is required');
+  if (given.AUTH_JWT_SECRET && given.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET and AUTH_JWKS_URL: set only one');
+  if (!given.TOKEN_ENCRYPTION_KEYS) problems.push('TOKEN_ENCRYPTION_KEYS: required (one or more 32-byte base64url keys)');
+  if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
+  const env = result.output;
+
+  const issuer = env.AUTH_JWT_ISSUER;
+  const audience = env.AUTH_JWT_AUDIENCE;
+  const config: Config = {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    http: { port: env.PORT, host: env.HOST, bodyLimitBytes: 1024 * 1024 },
+    database: {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      embedded: { dataDir: path.resolve(env.LEDGERPORT_DATA_DIR, 'pg'), port: env.EMBEDDED_PG_PORT },
+    },
+    worker: { concurrency: env.WORKER_CONCURRENCY },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    dataDir: path.resolve(env.LEDGERPORT_DATA_DIR),
+    opsWebhookSecrets: env.OPS_WEBHOOK_SECRETS ?? [],
+    auth: env.AUTH_JWKS_URL
+      ? { kind: 'jwks', jwksUrl: env.AUTH_JWKS_URL, issuer, audience }
+      : { kind: 'secret', secret: env.AUTH_JWT_SECRET ?? '', issuer, audience },
+    tokenEncryptionKeys: env.TOKEN_ENCRYPTION_KEYS ?? [],
+    publicUrl: env.PUBLIC_URL,
+    xero: {
+      clientId: env.XERO_CLIENT_ID,
+      clientSecret: env.XERO_CLIENT_SECRET,
+      redirectUri: env.XERO_REDIRECT_URI,
+      webhookKey: env.XERO_WEBHOOK_KEY,
+      apiUrl: env.XERO_API_URL.replace(/\/+$/, ''),
+      identityUrl: env.XERO_IDENTITY_URL.replace(/\/+$/, ''),
+      loginUrl: env.XERO_LOGIN_URL.replace(/\/+$/, ''),
+    },
+    quickbooks: {
+      clientId: env.QBO_CLIENT_ID,
+      clientSecret: env.QBO_CLIENT_SECRET,
+      redirectUri: env.QBO_REDIRECT_URI,
+      webhookVerifierToken: env.QBO_WEBHOOK_VERIFIER_TOKEN,
+      apiUrl: env.QBO_API_URL.replace(/\/+$/, ''),
+      oauthUrl: env.QBO_OAUTH_URL.replace(/\/+$/, ''),
+      authorizeUrl: env.QBO_AUTHORIZE_URL.replace(/\/+$/, ''),
+    },
+    generatedSecretsFile: dev.file,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

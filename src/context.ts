@@ -1,0 +1,49 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { acceptOpsEvents, type AcceptOutcome, type OpsEvent } from './ingest/accept-ops-events.ts';
+import { GroupCommitter } from './ingest/group-commit.ts';
+import { createTokenVerifier, type TokenVerifier } from './security/jwt-auth.ts';
+
+/** Everything request handlers need, built once from config and passed explicitly. */
+export interface AppContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly pool: pg.Pool;
+  /** Injected so tests can move time (webhook tolerance, token expiry). */
+  readonly now: () => Date;
+  readonly verifyToken: TokenVerifier;
+  readonly opsIngest: GroupCommitter<OpsEvent, AcceptOutcome>;
+  readonly migrationCount: number;
+}
+
+export function createAppContext(opts: {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  pool: pg.Pool;
+  migrationCount: number;
+  now?: () => Date;
+}): AppContext {
+  const { config, logger, db } = opts;
+  const ingestLogger = logger.child({ subsystem: 'ingest' });
+  return {
+    config,
+    logger,
+    db,
+    pool: opts.pool,
+    now: opts.now ?? (() => new Date()),
+    verifyToken: createTokenVerifier(config.auth),
+    opsIngest: new GroupCommitter<OpsEvent, AcceptOutcome>({
+      write: (events) => acceptOpsEvents(db, events),
+      maxBatch: 100,
+      // Leave pool connections for reads and the rest of the API.
+      maxInFlight: Math.max(1, Math.min(4, config.database.poolSize - 2)),
+      onBatchError: (error, size) =>
+        ingestLogger.warn({ err: error, size }, 'group commit failed; writing its events one by one'),
+    }),
+    migrationCount: opts.migrationCount,
+  };
+}

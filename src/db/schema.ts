@@ -1,0 +1,111 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Table types for Kysely. pg returns bigint as string, which keeps cursors exact. */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T = unknown> = ColumnType<T, string | T, string | T>;
+
+export type DocumentKind = 'sales_invoice' | 'supplier_bill';
+export type DocumentStatus = 'received' | 'held' | 'queued' | 'pushing' | 'synced' | 'uncertain' | 'failed';
+export type BillStatus = 'not_billed' | 'partly_billed' | 'billed';
+export type ProviderName = 'xero' | 'quickbooks';
+export type ConnectionStatus = 'pending' | 'connected' | 'needs_reauth' | 'disconnected';
+
+export interface TenantsTable {
+  id: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ConnectionsTable {
+  tenant_id: string;
+  provider: ProviderName;
+  status: ConnectionStatus;
+  status_reason: string | null;
+  provider_org_id: string | null;
+  provider_org_name: string | null;
+  token_set: string | null;
+  access_token_expires_at: Date | null;
+  connected_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface PostingDefaultsTable {
+  tenant_id: string;
+  version: number;
+  settings: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+}
+
+export interface InboundEventsTable {
+  id: Generated<string>;
+  source: 'ops' | 'xero' | 'quickbooks';
+  delivery_id: string;
+  tenant_id: string | null;
+  event_type: string;
+  outcome: 'accepted' | 'ignored';
+  outcome_reason: string | null;
+  document_id: string | null;
+  payload: Json;
+  received_at: Generated<Date>;
+}
+
+export interface DocumentsTable {
+  id: Generated<string>;
+  seq: Generated<string>;
+  tenant_id: string;
+  kind: DocumentKind;
+  source_id: string;
+  source_version: number;
+  source_event_type: string;
+  source: Json<Record<string, unknown>>;
+  status: DocumentStatus;
+  status_reason: string | null;
+  defaults_version: number | null;
+  defaults_snapshot: Json<Record<string, unknown>> | null;
+  provider_id: string | null;
+  provider_number: string | null;
+  last_error: Json | null;
+  bill_status: BillStatus | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface DocumentEventsTable {
+  id: Generated<string>;
+  document_id: string;
+  at: Generated<Date>;
+  from_status: DocumentStatus | null;
+  to_status: DocumentStatus;
+  reason: string | null;
+  source_version: number | null;
+  inbound_event_id: string | null;
+}
+
+export interface SyncAttemptsTable {
+  id: Generated<string>;
+  document_id: string;
+  source_version: number;
+  started_at: Generated<Date>;
+  finished_at: Date | null;
+  outcome: 'synced' | 'failed' | 'uncertain' | 'deferred' | null;
+  provider_request_id: string | null;
+  provider_errors: Json | null;
+}
+
+export interface DB {
+  tenants: TenantsTable;
+  connections: ConnectionsTable;
+  posting_defaults: PostingDefaultsTable;
+  inbound_events: InboundEventsTable;
+  documents: DocumentsTable;
+  document_events: DocumentEventsTable;
+  sync_attempts: SyncAttemptsTable;
+}
+
+export type Document = Selectable<DocumentsTable>;
+export type NewDocumentEvent = Insertable<DocumentEventsTable>;
+export type DocumentUpdate = Updateable<DocumentsTable>;
+export type Connection = Selectable<ConnectionsTable>;
+export type { Timestamp };

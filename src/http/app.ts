@@ -1,0 +1,45 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { AppContext } from '../context.ts';
+import { AppError } from '../errors.ts';
+import { requireTenantAccess } from './auth.ts';
+import type { AppEnv } from './env.ts';
+import { errorBody, handleError } from './errors.ts';
+import { requestLog } from './request-log.ts';
+import { defaultsRoutes } from './routes/defaults.ts';
+import { documentRoutes } from './routes/documents.ts';
+import { healthRoutes } from './routes/health.ts';
+import { openapiRoutes } from './routes/openapi.ts';
+import { opsWebhookRoutes } from './routes/ops-webhooks.ts';
+
+export function createApp(ctx: AppContext) {
+  const logger = ctx.logger.child({ subsystem: 'http' });
+  const tenantApi = new Hono<AppEnv>()
+    .use('*', requireTenantAccess(ctx))
+    .route('/', documentRoutes(ctx))
+    .route('/', defaultsRoutes(ctx));
+
+  const app = new Hono<AppEnv>()
+    .use('*', requestId({ limitLength: 100 }))
+    .use('*', requestLog(logger))
+    .use(
+      '*',
+      bodyLimit({
+        maxSize: ctx.config.http.bodyLimitBytes,
+        onError: () => {
+          throw new AppError(413, 'payload_too_large', `the body exceeds ${ctx.config.http.bodyLimitBytes} bytes`);
+        },
+      }),
+    )
+    .route('/', healthRoutes(ctx))
+    .route('/', openapiRoutes())
+    .route('/', opsWebhookRoutes(ctx))
+    .route('/v1/tenants/:tenant_id', tenantApi);
+
+  app.notFound((c) => c.json(errorBody(c, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError(handleError(logger));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

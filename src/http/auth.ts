@@ -1,0 +1,18 @@
+import type { MiddlewareHandler } from 'hono';
+import type { AppContext } from '../context.ts';
+import { AppError } from '../errors.ts';
+import { canAccessTenant } from '../security/jwt-auth.ts';
+import type { AppEnv } from './env.ts';
+
+/** Bearer JWT for every /v1/tenants/:tenant_id route; another tenant's resources look absent. */
+export function requireTenantAccess(ctx: AppContext): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = await ctx.verifyToken(c.req.header('authorization'));
+    const tenantId = c.req.param('tenant_id');
+    if (!tenantId || !canAccessTenant(principal, tenantId)) {
+      throw new AppError(404, 'tenant_not_found', 'tenant not found');
+    }
+    c.set('principal', principal);
+    await next();
+  };
+}

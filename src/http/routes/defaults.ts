@@ -1,0 +1,27 @@
+import { Hono } from 'hono';
+import type { AppContext } from '../../context.ts';
+import { AppError } from '../../errors.ts';
+import { currentDefaults, PostingDefaultsInput, saveDefaults, type VersionedDefaults } from '../../sync/defaults.ts';
+import { tenantExists } from '../../sync/documents-repo.ts';
+import type { AppEnv } from '../env.ts';
+import { parseInput, readJson } from '../validate.ts';
+
+function defaultsBody(tenantId: string, d: VersionedDefaults) {
+  return { tenant_id: tenantId, version: d.version, updated_at: d.updatedAt?.toISOString() ?? null, ...d.settings };
+}
+
+export function defaultsRoutes(ctx: AppContext) {
+  return new Hono<AppEnv>()
+    .get('/defaults', async (c) => {
+      const tenantId = c.req.param('tenant_id')!;
+      if (!(await tenantExists(ctx.db, tenantId))) throw new AppError(404, 'tenant_not_found', 'tenant not found');
+      return c.json(defaultsBody(tenantId, await currentDefaults(ctx.db, tenantId)));
+    })
+    .put('/defaults', async (c) => {
+      const tenantId = c.req.param('tenant_id')!;
+      const settings = parseInput(PostingDefaultsInput, await readJson(c.req), 'posting defaults');
+      const saved = await ctx.db.transaction().execute((tx) => saveDefaults(tx, tenantId, settings));
+      ctx.logger.info({ tenantId, version: saved.version }, 'posting defaults saved');
+      return c.json(defaultsBody(tenantId, saved));
+    });
+}

@@ -1,0 +1,88 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type { AppContext } from '../../context.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { getDocumentWithHistory, listDocuments, tenantExists, type DocumentSummaryRow } from '../../sync/documents-repo.ts';
+import type { AppEnv } from '../env.ts';
+import { decodeCursor, encodeCursor, limitParam, parseInput } from '../validate.ts';
+
+const STATUSES = ['received', 'held', 'queued', 'pushing', 'synced', 'uncertain', 'failed'] as const;
+const KINDS = ['sales_invoice', 'supplier_bill'] as const;
+
+const ListQuery = v.object({
+  status: v.optional(v.picklist(STATUSES)),
+  kind: v.optional(v.picklist(KINDS)),
+  limit: limitParam,
+  cursor: v.optional(v.string()),
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function documentSummary(row: Omit<DocumentSummaryRow, 'seq'>) {
+  return {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    kind: row.kind,
+    source_id: row.source_id,
+    source_version: row.source_version,
+    source_event_type: row.source_event_type,
+    status: row.status,
+    status_reason: row.status_reason,
+    bill_status: row.bill_status,
+    provider_id: row.provider_id,
+    provider_number: row.provider_number,
+    defaults_version: row.defaults_version,
+    last_error: row.last_error ?? null,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+export function documentRoutes(ctx: AppContext) {
+  const requireTenant = async (tenantId: string) => {
+    if (!(await tenantExists(ctx.db, tenantId))) throw new AppError(404, 'tenant_not_found', 'tenant not found');
+  };
+  return new Hono<AppEnv>()
+    .get('/documents', async (c) => {
+      const tenantId = c.req.param('tenant_id')!;
+      const query = parseInput(ListQuery, c.req.query(), 'query parameters');
+      const beforeSeq = decodeCursor(query.cursor);
+      await requireTenant(tenantId);
+      const rows = await listDocuments(ctx.db, { tenantId, status: query.status, kind: query.kind, beforeSeq, limit: query.limit + 1 });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return c.json({
+        data: page.map(documentSummary),
+        next_cursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null,
+      });
+    })
+    .get('/documents/:document_id', async (c) => {
+      const tenantId = c.req.param('tenant_id')!;
+      const documentId = c.req.param('document_id');
+      await requireTenant(tenantId);
+      const found = UUID.test(documentId) ? await getDocumentWithHistory(ctx.db, tenantId, documentId) : undefined;
+      if (!found) throw notFound('document');
+      const { doc, history, attempts } = found;
+      return c.json({
+        ...documentSummary(doc),
+        source: doc.source,
+        defaults_snapshot: doc.defaults_snapshot ?? null,
+        history: history.map((h) => ({
+          at: h.at.toISOString(),
+          from_status: h.from_status,
+          to_status: h.to_status,
+          reason: h.reason,
+          source_version: h.source_version,
+        })),
+        attempts: attempts.map((a) => ({
+          id: a.id,
+          source_version: a.source_version,
+          started_at: a.started_at.toISOString(),
+          finished_at: a.finished_at?.toISOString() ?? null,
+          outcome: a.outcome,
+          provider_request_id: a.provider_request_id,
+          provider_errors: a.provider_errors ?? null,
+        })),
+      });
+    });
+}

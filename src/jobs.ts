@@ -1,0 +1,43 @@
+import { sql } from 'kysely';
+import type { Database, Tx } from './db/database.ts';
+
+/** Every graphile-worker task and its payload; tasks/ validates the same shapes at run time. */
+export interface TaskPayloads {
+  route_document: { document_id: string };
+}
+export type TaskName = keyof TaskPayloads;
+
+export interface JobSpec<T extends TaskName = TaskName> {
+  readonly task: T;
+  readonly payload: TaskPayloads[T];
+  /** Replaces a pending job with the same key instead of adding a second one. */
+  readonly jobKey?: string;
+  readonly runAt?: Date;
+  readonly maxAttempts?: number;
+  readonly queueName?: string;
+  readonly priority?: number;
+}
+
+/**
+ * Enqueues jobs with graphile-worker's own SQL function inside the caller's transaction, so a job
+ * exists exactly when the rows it is about were committed.
+ */
+export async function addJobs(db: Database | Tx, specs: readonly JobSpec[]): Promise<void> {
+  if (specs.length === 0) return;
+  // add_jobs upserts by job_key, which must be unique within one call.
+  const byKey = new Map<string, JobSpec>();
+  const unkeyed: JobSpec[] = [];
+  for (const spec of specs) (spec.jobKey ? byKey.set(spec.jobKey, spec) : unkeyed.push(spec));
+  const rows = [...unkeyed, ...byKey.values()].map((spec) => ({
+    identifier: spec.task,
+    payload: spec.payload,
+    job_key: spec.jobKey ?? null,
+    run_at: spec.runAt?.toISOString() ?? null,
+    max_attempts: spec.maxAttempts ?? null,
+    queue_name: spec.queueName ?? null,
+    priority: spec.priority ?? null,
+  }));
+  await sql`select 1 from graphile_worker.add_jobs(array(
+      select json_populate_record(null::graphile_worker.job_spec, spec)
+      from json_array_elements(${JSON.stringify(rows)}::json) spec))`.execute(db);
+}

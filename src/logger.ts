@@ -1,0 +1,34 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/** Fields that must never reach a log line, wherever they appear. */
+export const REDACT_PATHS = [
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  '*.headers["webhook-signature"]',
+  '*.headers["x-xero-signature"]',
+  '*.headers["intuit-signature"]',
+  'access_token',
+  'refresh_token',
+  '*.access_token',
+  '*.refresh_token',
+  'token_set',
+  '*.token_set',
+  'secret',
+  '*.secret',
+  'client_secret',
+  '*.client_secret',
+];
+
+export function createLogger(opts: { level: string; destination?: DestinationStream }): Logger {
+  return pino(
+    {
+      level: opts.level,
+      base: { service: 'ledgerport' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    opts.destination,
+  );
+}

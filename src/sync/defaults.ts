@@ -1,0 +1,63 @@
+import * as v from 'valibot';
+import type { Database, Tx } from '../db/database.ts';
+
+/**
+ * Posting defaults: versioned per tenant. A document stores the snapshot it was first queued
+ * with, so changing defaults affects new exports only.
+ */
+
+const accountCode = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(50));
+
+export const TAX_TREATMENTS = ['output_tax', 'output_tax_reduced', 'zero_rated', 'exempt', 'no_tax'] as const;
+
+export const PostingDefaultsInput = v.strictObject({
+  sales_invoice_account: v.optional(v.nullable(accountCode), null),
+  purchase_bill_account: v.optional(v.nullable(accountCode), null),
+  tax_treatment: v.optional(v.picklist(TAX_TREATMENTS), 'output_tax'),
+  send_as: v.optional(v.picklist(['draft', 'approved']), 'draft'),
+  /** null: the provider's default (on for Xero, off for QuickBooks). */
+  auto_push_invoices: v.optional(v.nullable(v.boolean()), null),
+  auto_create_bills: v.optional(v.boolean(), true),
+  po_import_schedule: v.optional(v.picklist(['off', 'hourly', 'every_6_hours', 'daily']), 'off'),
+  /** Line category (e.g. "materials") → account code. */
+  account_mappings: v.optional(
+    v.pipe(v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(100)), accountCode), v.maxEntries(200)),
+    {},
+  ),
+});
+
+export type PostingDefaults = v.InferOutput<typeof PostingDefaultsInput>;
+
+export const BUILT_IN_DEFAULTS: PostingDefaults = v.parse(PostingDefaultsInput, {});
+
+export interface VersionedDefaults {
+  readonly version: number;
+  readonly settings: PostingDefaults;
+  readonly updatedAt: Date | null;
+}
+
+export async function currentDefaults(db: Database | Tx, tenantId: string): Promise<VersionedDefaults> {
+  const row = await db
+    .selectFrom('posting_defaults')
+    .select(['version', 'settings', 'created_at'])
+    .where('tenant_id', '=', tenantId)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return { version: 0, settings: BUILT_IN_DEFAULTS, updatedAt: null };
+  // Stored settings are completed with today's defaults for fields added since they were saved.
+  return { version: row.version, settings: { ...BUILT_IN_DEFAULTS, ...(row.settings as Partial<PostingDefaults>) }, updatedAt: row.created_at };
+}
+
+/** Stores a new version; the tenant row is locked so concurrent writes number versions in turn. */
+export async function saveDefaults(tx: Tx, tenantId: string, settings: PostingDefaults): Promise<VersionedDefaults> {
+  await tx.insertInto('tenants').values({ id: tenantId }).onConflict((oc) => oc.column('id').doNothing()).execute();
+  await tx.selectFrom('tenants').select('id').where('id', '=', tenantId).forUpdate().execute();
+  const previous = await currentDefaults(tx, tenantId);
+  const row = await tx
+    .insertInto('posting_defaults')
+    .values({ tenant_id: tenantId, version: previous.version + 1, settings: JSON.stringify(settings) })
+    .returning(['version', 'created_at'])
+    .executeTakeFirstOrThrow();
+  return { version: row.version, settings, updatedAt: row.created_at };
+}

@@ -1,0 +1,16 @@
+import type { Task } from 'graphile-worker';
+import * as v from 'valibot';
+import { routeDocument } from '../src/sync/route-document.ts';
+import type { TaskDeps } from './deps.ts';
+import { parsePayload } from './payload.ts';
+
+const Payload = v.object({ document_id: v.pipe(v.string(), v.uuid()) });
+
+/** Routes a received document: held (with the reason) or queued for push. */
+export function routeDocumentTask(deps: TaskDeps): Task {
+  return async (raw, helpers) => {
+    const payload = parsePayload(Payload, raw, helpers);
+    if (!payload) return;
+    await routeDocument(deps.db, payload.document_id, deps.logger.child({ jobId: helpers.job.id }));
+  };
+}

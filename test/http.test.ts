@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase } from '../src/db/database.ts';
+import { createAppContext } from '../src/context.ts';
+import { createApp } from '../src/http/app.ts';
+import { createTestDatabase } from './helpers/db.ts';
+import { shippedInvoice, startHarness, type Harness } from './helpers/harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('health, errors and logs', () => {
+  it('GET /healthz says the process is up; GET /readyz checks the database and migrations', async () => {
+    expect((await h.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await h.request('GET', '/readyz')).body).toEqual({ status: 'ready' });
+  });
+
+  it('GET /readyz is 503 when migrations are missing', async () => {
+    const empty = await createTestDatabase();
+    // A database with the tables of a newer release than this one: more migrations expected than applied.
+    const database = createDatabase({ connectionString: empty.url, poolSize: 2, logger: h.ctx.logger });
+    const ctx = createAppContext({ config: h.config, logger: h.ctx.logger, db: database.db, pool: database.pool, migrationCount: 999 });
+    const res = await createApp(ctx).request('/readyz');
+    expect(res.status).toBe(503);
+    expect((await res.json()).error.code).toBe('not_ready');
+    await database.close();
+    await empty.drop();
+  });
+
+  it('serves openapi.yaml', async () => {
+    const res = await h.request('GET', '/openapi.yaml');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('yaml');
+    expect(res.text).toContain('openapi: 3.1');
+  });
+
+  it('answers unknown routes with the JSON envelope and a request id', async () => {
+    const res = await h.request('GET', '/nowhere');
+    expect(res.status).toBe(404);
+    expect(res.body.error).toEqual({ code: 'route_not_found', message: 'no route for GET /nowhere', request_id: res.headers.get('x-request-id') });
+  });
+
+  it('echoes a caller-supplied request id', async () => {
+    const res = await h.request('GET', '/nowhere', { headers: { 'x-request-id': 'req-abc-123' } });
+    expect(res.body.error.request_id).toBe('req-abc-123');
+  });
+
+  it('limits bodies on every route to 1 MiB', async () => {
+    const token = await h.token('org_limit');
+    const res = await h.request('PUT', '/v1/tenants/org_limit/defaults', { token, rawBody: `{"x":"${'a'.repeat(1_100_000)}"}`, headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('payload_too_large');
+  });
+
+  it('never logs the Authorization header, tokens or webhook signatures', async () => {
+    const token = await h.token('org_logs');
+    await h.request('GET', '/v1/tenants/org_logs/documents', { token });
+    await h.sendOps(shippedInvoice({ tenantId: 'org_logs' }));
+    h.ctx.logger.info({ authorization: `Bearer ${token}`, headers: { authorization: 'x' }, access_token: 'secret-access' }, 'redaction check');
+    const text = h.logs.text;
+    expect(text).toContain('redaction check');
+    expect(text).not.toContain(token);
+    expect(text).not.toContain('secret-access');
+    expect(text).not.toContain('v1,');
+    expect(h.logs.lines.some((l) => l.msg === 'request' && l.path === '/v1/tenants/org_logs/documents' && l.status === 404)).toBe(true);
+  });
+});
