@@ -18,8 +18,11 @@ export class AppError extends Error {
 }
 
 export const badRequest = (code: string, message: string, details?: unknown) => new AppError(400, code, message, details);
+/** A bearer-token failure: says how to authenticate, per RFC 6750. */
 export const unauthorized = (code: string, message: string) =>
   new AppError(401, code, message, undefined, { 'www-authenticate': 'Bearer' });
+/** A webhook signature failure: no bearer challenge, the sender signs instead. */
+export const badSignature = (code: string, message: string) => new AppError(401, code, message);
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found`);
 export const conflict = (code: string, message: string, details?: unknown) => new AppError(409, code, message, details);
 export const unprocessable = (code: string, message: string, details?: unknown) => new AppError(422, code, message, details);

@@ -29,6 +29,9 @@ describe('posting defaults', () => {
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['tax_treatment', 'send_as', 'auto_create_bills', 'colour']));
     const malformed = await h.request('PUT', '/v1/tenants/org_def/defaults', { token, rawBody: '{', headers: { 'content-type': 'application/json' } });
     expect(malformed.body.error.code).toBe('malformed_json');
+    const nul = await h.request('PUT', '/v1/tenants/org_def/defaults', { token, rawBody: '{"account_mappings": {"a\\u0000": "200"}}', headers: { 'content-type': 'application/json' } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.code).toBe('invalid_characters');
   });
 
   it('GET 404 before the tenant exists; PUT creates versions in turn', async () => {

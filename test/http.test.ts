@@ -26,7 +26,7 @@ describe('health, errors and logs', () => {
     const ctx = createAppContext({ config: h.config, logger: h.ctx.logger, db: database.db, pool: database.pool, migrationCount: 999 });
     const res = await createApp(ctx).request('/readyz');
     expect(res.status).toBe(503);
-    expect((await res.json()).error.code).toBe('not_ready');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_ready');
     await database.close();
     await empty.drop();
   });
@@ -67,5 +67,12 @@ describe('health, errors and logs', () => {
     expect(text).not.toContain('secret-access');
     expect(text).not.toContain('v1,');
     expect(h.logs.lines.some((l) => l.msg === 'request' && l.path === '/v1/tenants/org_logs/documents' && l.status === 404)).toBe(true);
+  });
+});
+
+describe('openapi.yaml', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const { assertSpecIsValid } = await import('./helpers/openapi.ts');
+    await expect(assertSpecIsValid()).resolves.toBeUndefined();
   });
 });

@@ -13,8 +13,9 @@ afterAll(async () => {
 });
 
 const jobsFor = async (documentId: string) =>
-  (await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs
-     where task_identifier = 'route_document' and payload->>'document_id' = ${documentId}`.execute(h.database.db)).rows[0]!.n;
+  (await sql<{ n: number }>`select count(*)::int as n from graphile_worker._private_jobs j
+     join graphile_worker._private_tasks t on t.id = j.task_id
+     where t.identifier = 'route_document' and j.payload->>'document_id' = ${documentId}`.execute(h.database.db)).rows[0]!.n;
 const inboundCount = async (deliveryId: string) =>
   Number((await h.database.db.selectFrom('inbound_events').select((eb) => eb.fn.countAll().as('n')).where('delivery_id', '=', deliveryId).executeTakeFirstOrThrow()).n);
 
@@ -47,7 +48,7 @@ describe('POST /webhooks/ops: accepting events', () => {
     const again = await h.sendOps(shippedInvoice({ tenantId: 'org_dup', id: 'inv_d1', version: 2 }), { id });
     expect(first.status).toBe(202);
     expect(again.status).toBe(200);
-    expect(again.body).toEqual({ duplicate: true });
+    expect(again.body).toEqual({ duplicate: true, document_id: first.body.document_id });
     expect(await inboundCount(id)).toBe(1);
     expect(await jobsFor(first.body.document_id)).toBe(1);
     const doc = await h.database.db.selectFrom('documents').select('source_version').where('id', '=', first.body.document_id).executeTakeFirstOrThrow();
@@ -72,7 +73,7 @@ describe('POST /webhooks/ops: accepting events', () => {
     expect(event).toMatchObject({ outcome: 'ignored', outcome_reason: 'unsupported_event_type', document_id: null });
     expect(h.logs.lines.some((l) => l.webhookId === id && String(l.msg).includes('ignored'))).toBe(true);
     const replay = await h.sendOps({ type: 'customer.birthday', tenant_id: 'org_unknown_type', occurred_at: '2026-11-21T10:00:00Z', data: {} }, { id });
-    expect(replay.body).toEqual({ duplicate: true });
+    expect(replay.body).toEqual({ duplicate: true, document_id: null });
   });
 
   it('a newer version replaces the snapshot; an older or equal one never regresses it', async () => {
@@ -102,7 +103,7 @@ describe('POST /webhooks/ops: accepting events', () => {
     expect(ids.size).toBe(120);
     const stored = await h.database.db.selectFrom('documents').select('id').where('source_id', 'like', 'inv_burst_%').execute();
     expect(stored).toHaveLength(120);
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs j
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from graphile_worker._private_jobs j
       join documents d on d.id::text = j.payload->>'document_id' where d.source_id like 'inv_burst_%'`.execute(h.database.db);
     expect(rows[0]!.n).toBe(120);
   });
@@ -183,6 +184,14 @@ describe('POST /webhooks/ops: bad input stores nothing', () => {
     const noTenant = await h.sendOps({ type: 'sales_order.shipped', occurred_at: '2026-11-21T10:00:00Z', data: {} }, { id: 'msg_notenant' });
     expect(noTenant.status).toBe(400);
     expect(noTenant.body.error.details.map((d: { path: string }) => d.path)).toContain('tenant_id');
+  });
+
+  it('400 validation_failed for a date that does not exist', async () => {
+    const bad = shippedInvoice({ tenantId: 'org_bad' }) as { data: { invoice: Record<string, unknown> } };
+    bad.data.invoice.issue_date = '2026-02-31';
+    const res = await h.sendOps(bad, { id: 'msg_feb31' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ path: 'data.invoice.issue_date', message: 'must be a real calendar date' }]);
   });
 
   it('400 invalid_characters for NUL in strings (PostgreSQL cannot store it)', async () => {

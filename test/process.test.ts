@@ -31,7 +31,8 @@ describe('the gateway as a process', () => {
 
       const event = await client.query(`select outcome, document_id from inbound_events where delivery_id = 'msg_kill'`);
       expect(event.rows).toEqual([{ outcome: 'accepted', document_id }]);
-      const job = await client.query(`select task_identifier from graphile_worker.jobs where payload->>'document_id' = $1`, [document_id]);
+      const job = await client.query(`select t.identifier as task_identifier from graphile_worker._private_jobs j
+         join graphile_worker._private_tasks t on t.id = j.task_id where j.payload->>'document_id' = $1`, [document_id]);
       expect(job.rows).toEqual([{ task_identifier: 'route_document' }]);
 
       const worker = await startGatewayProcess('worker', database.url);
@@ -57,7 +58,7 @@ describe('the gateway as a process', () => {
       const requests = Array.from({ length: 40 }, (_, i) =>
         postSigned(gateway.url, shippedInvoice({ tenantId: 'org_term', id: `inv_term_${i}` })).then(
           async (res) => ({ status: res.status, body: (await res.json()) as { document_id?: string } }),
-          () => ({ status: 0, body: {} }), // not connected before the listener closed: never accepted
+          () => ({ status: 0, body: {} as { document_id?: string } }), // not connected before the listener closed: never accepted
         ),
       );
       await new Promise((resolve) => setTimeout(resolve, 15));
@@ -73,7 +74,7 @@ describe('the gateway as a process', () => {
       // Each accepted document was either routed before shutdown or still has its job waiting.
       const unaccounted = await client.query(
         `select d.id from documents d where d.id = any($1::uuid[]) and d.status = 'received'
-           and not exists (select 1 from graphile_worker.jobs j where j.payload->>'document_id' = d.id::text)`,
+           and not exists (select 1 from graphile_worker._private_jobs j where j.payload->>'document_id' = d.id::text)`,
         [accepted],
       );
       expect(unaccounted.rows).toEqual([]);

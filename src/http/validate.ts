@@ -12,14 +12,35 @@ export function parseInput<S extends v.GenericSchema>(schema: S, input: unknown,
   return result.output;
 }
 
-/** Reads a JSON body; malformed JSON is the client's mistake (400), never a 500. */
-export async function readJson(req: { text(): Promise<string> }): Promise<unknown> {
-  const text = await req.text();
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v));
+  return false;
+}
+
+/**
+ * Decodes a JSON body: not UTF-8 or not JSON is the client's mistake (400), never a 500; so is
+ * NUL in a string, which PostgreSQL's text and jsonb cannot store.
+ */
+export function decodeJson(body: Uint8Array): unknown {
+  let text: string;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    value = JSON.parse(text);
   } catch {
-    throw badRequest('malformed_json', 'the body is not valid JSON');
+    throw badRequest('malformed_json', 'the body is not valid UTF-8 JSON');
   }
+  // The escape is rare, so the walk only runs when the raw text could contain one.
+  if (text.includes('\\u0000') && containsNul(value)) {
+    throw badRequest('invalid_characters', 'strings must not contain NUL (\\u0000)');
+  }
+  return value;
+}
+
+export async function readJson(req: { arrayBuffer(): Promise<ArrayBuffer> }): Promise<unknown> {
+  return decodeJson(new Uint8Array(await req.arrayBuffer()));
 }
 
 const CURSOR = /^[A-Za-z0-9_-]{1,40}$/;

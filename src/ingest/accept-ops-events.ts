@@ -17,7 +17,8 @@ export interface OpsEvent {
 
 export type AcceptOutcome =
   | { readonly kind: 'accepted'; readonly documentId: string; readonly status: DocumentStatus }
-  | { readonly kind: 'duplicate' }
+  /** The delivery was seen before; `documentId` is what it created, so a lost 202 can be recovered. */
+  | { readonly kind: 'duplicate'; readonly documentId: string | null }
   | { readonly kind: 'ignored'; readonly reason: string };
 
 interface DocState {
@@ -75,8 +76,20 @@ export async function acceptOpsEvents(db: Database, events: readonly OpsEvent[])
     }));
     await addJobs(tx, jobs);
 
+    const duplicateIds = [...new Set(events.filter((e) => !fresh.has(e)).map((e) => e.deliveryId))];
+    const earlier =
+      duplicateIds.length === 0
+        ? []
+        : await tx
+            .selectFrom('inbound_events')
+            .select(['delivery_id', 'document_id'])
+            .where('source', '=', 'ops')
+            .where('delivery_id', 'in', duplicateIds)
+            .execute();
+    const earlierDocument = new Map(earlier.map((row) => [row.delivery_id, row.document_id]));
+
     return events.map((e): AcceptOutcome => {
-      if (!fresh.has(e)) return { kind: 'duplicate' };
+      if (!fresh.has(e)) return { kind: 'duplicate', documentId: earlierDocument.get(e.deliveryId) ?? null };
       if (!e.document) return { kind: 'ignored', reason: 'unsupported_event_type' };
       const state = states.get(keyOf(e.tenantId, e.document));
       if (!state) throw new Error(`document state missing for delivery ${e.deliveryId}`);

@@ -6,7 +6,12 @@ import type { DocumentKind } from '../db/schema.ts';
 const decimal = v.pipe(v.string(), v.regex(/^-?\d{1,15}(\.\d{1,6})?$/, 'must be a decimal string such as "12.50"'));
 const text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max));
 const optionalText = (max: number) => v.optional(v.pipe(v.string(), v.maxLength(max)));
-const isoDate = v.pipe(v.string(), v.isoDate('must be a date YYYY-MM-DD'));
+const isoDate = v.pipe(
+  v.string(),
+  v.isoDate('must be a date YYYY-MM-DD'),
+  // isoDate checks the shape only; 2026-02-31 must not pass.
+  v.check((s) => new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'must be a real calendar date'),
+);
 
 const Party = v.object({
   id: text(200),

@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
-import { badRequest, unauthorized } from '../../errors.ts';
+import { badRequest, badSignature } from '../../errors.ts';
 import { parseOpsEnvelope } from '../../ingest/ops-envelope.ts';
 import { verifyWebhook } from '../../security/standard-webhooks.ts';
 import type { AppEnv } from '../env.ts';
+import { decodeJson } from '../validate.ts';
 
 /**
  * POST /webhooks/ops: the platform's Standard Webhooks deliveries. Verified over the raw bytes,
@@ -26,21 +27,12 @@ export function opsWebhookRoutes(ctx: AppContext) {
     });
     if (!verification.ok) {
       log.warn({ code: verification.code, webhookId: headers.id }, 'ops webhook rejected');
-      throw unauthorized(verification.code, verification.message);
+      throw badSignature(verification.code, verification.message);
     }
     const deliveryId = headers.id!;
     if (deliveryId.length > 255) throw badRequest('invalid_webhook_id', 'webhook-id must be at most 255 characters');
 
-    let text: string;
-    let decoded: unknown;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-      decoded = JSON.parse(text);
-    } catch {
-      throw badRequest('malformed_json', 'the body is not valid UTF-8 JSON');
-    }
-    // PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail at commit.
-    if (text.includes('\\u0000')) throw badRequest('invalid_characters', 'strings must not contain NUL (\\u0000)');
+    const decoded = decodeJson(body);
     const parsed = parseOpsEnvelope(decoded);
     if (!parsed.ok) throw badRequest('validation_failed', 'the event does not match the ops webhook schema', parsed.details);
 
@@ -54,7 +46,7 @@ export function opsWebhookRoutes(ctx: AppContext) {
     switch (outcome.kind) {
       case 'duplicate':
         log.info({ webhookId: deliveryId }, 'duplicate delivery acknowledged');
-        return c.json({ duplicate: true }, 200);
+        return c.json({ duplicate: true, document_id: outcome.documentId }, 200);
       case 'ignored':
         log.info({ webhookId: deliveryId, type: parsed.type, tenantId: parsed.tenantId }, 'event type not handled; recorded as ignored');
         return c.json({ ignored: true, reason: outcome.reason }, 200);

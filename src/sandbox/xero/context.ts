@@ -1,0 +1,50 @@
+// The per-sandbox bundle of state handed to every route module (no module-level singletons).
+import type { HttpBindings } from '@hono/node-server';
+import type { Logger } from 'pino';
+import type { ContractChecker } from './contract.ts';
+import type { Faults } from './faults.ts';
+import type { IdempotencyCache } from './idempotency.ts';
+import type { TokenSigner } from './jwt.ts';
+import type { Limiter } from './limits.ts';
+import type { Grant, OAuthStore } from './oauth-store.ts';
+import type { OrgState, Store } from './store.ts';
+import type { RequestLogEntry, SandboxClock, TokenRequestLogEntry } from './types.ts';
+
+export type Consent =
+  | { organisations?: string[]; userId?: string; deny?: false }
+  | { deny: true };
+
+export interface SandboxUrls {
+  url: string;
+  loginUrl: string;
+  identityUrl: string;
+  apiUrl: string;
+}
+
+export interface SandboxContext {
+  clock: SandboxClock;
+  store: Store;
+  oauth: OAuthStore;
+  signer: TokenSigner;
+  limiter: Limiter;
+  faults: Faults;
+  idempotency: IdempotencyCache;
+  contract: ContractChecker;
+  logger: Logger | undefined;
+  requests: RequestLogEntry[];
+  tokenRequests: TokenRequestLogEntry[];
+  client: { clientId: string; clientSecret: string };
+  consent: { current: Consent };
+  urls: SandboxUrls;
+}
+
+/** Hono environment for API routes: node bindings plus values set by the API pipeline. */
+export type ApiEnv = {
+  Bindings: HttpBindings;
+  Variables: {
+    grant: Grant;
+    org: OrgState;
+    body: unknown;
+    logEntry: RequestLogEntry;
+  };
+};

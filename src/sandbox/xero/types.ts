@@ -1,0 +1,194 @@
+// Shared types for the Xero sandbox. Entity objects use Xero's own PascalCase
+// field names so they can be returned over the wire with little reshaping.
+
+export type Region = 'UK' | 'AU' | 'NZ' | 'US';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface SandboxClock {
+  /** Sandbox time in epoch ms (scaled by timeScale since start). */
+  now(): number;
+  /** How many sandbox ms pass per real ms. */
+  readonly scale: number;
+  /** Convert a sandbox duration to a real duration (ms). */
+  toRealMs(sandboxMs: number): number;
+}
+
+export interface Account {
+  AccountID: string;
+  Code: string;
+  Name: string;
+  Type: string;
+  TaxType: string;
+  Status: 'ACTIVE' | 'ARCHIVED' | 'DELETED';
+  Class: 'ASSET' | 'EQUITY' | 'EXPENSE' | 'LIABILITY' | 'REVENUE';
+  Description?: string;
+  SystemAccount?: string;
+  BankAccountNumber?: string;
+  BankAccountType?: string;
+  CurrencyCode?: string;
+  EnablePaymentsToAccount: boolean;
+  ShowInExpenseClaims: boolean;
+  ReportingCode: string;
+  ReportingCodeName: string;
+  HasAttachments: boolean;
+  AddToWatchlist: boolean;
+  UpdatedDateUTC: string;
+}
+
+export interface TaxComponent {
+  Name: string;
+  Rate: number;
+  IsCompound: boolean;
+  IsNonRecoverable: boolean;
+}
+
+export interface TaxRate {
+  Name: string;
+  TaxType: string;
+  ReportTaxType: string;
+  CanApplyToAssets: boolean;
+  CanApplyToEquity: boolean;
+  CanApplyToExpenses: boolean;
+  CanApplyToLiabilities: boolean;
+  CanApplyToRevenue: boolean;
+  DisplayTaxRate: number;
+  EffectiveRate: number;
+  Status: 'ACTIVE' | 'DELETED' | 'ARCHIVED' | 'PENDING';
+  TaxComponents: TaxComponent[];
+}
+
+export interface Organisation {
+  OrganisationID: string;
+  APIKey: string;
+  Name: string;
+  LegalName: string;
+  PaysTax: boolean;
+  Version: Region;
+  OrganisationType: string;
+  BaseCurrency: string;
+  CountryCode: string;
+  IsDemoCompany: boolean;
+  OrganisationStatus: string;
+  TaxNumber: string;
+  FinancialYearEndDay: number;
+  FinancialYearEndMonth: number;
+  SalesTaxBasis: string;
+  SalesTaxPeriod: string;
+  DefaultSalesTax: string;
+  DefaultPurchasesTax: string;
+  CreatedDateUTC: string;
+  Timezone: string;
+  OrganisationEntityType: string;
+  ShortCode: string;
+  Class: string;
+  Edition: string;
+  LineOfBusiness: string;
+  Addresses: JsonObject[];
+  Phones: JsonObject[];
+  ExternalLinks: JsonObject[];
+  PaymentTerms: JsonObject;
+}
+
+export interface ContactRecord {
+  ContactID: string;
+  ContactStatus: 'ACTIVE' | 'ARCHIVED' | 'GDPRREQUEST';
+  Name: string;
+  /** Writable fields other than the above, as sent by the client. */
+  fields: JsonObject;
+  IsSupplier: boolean;
+  IsCustomer: boolean;
+  updatedMs: number;
+}
+
+export interface LineItemRecord {
+  LineItemID: string;
+  Description: string;
+  Quantity: number;
+  UnitAmount: number;
+  AccountCode?: string;
+  ItemCode?: string;
+  TaxType: string;
+  TaxAmount: number;
+  LineAmount: number;
+  DiscountRate?: number;
+  DiscountAmount?: number;
+  Tracking: JsonObject[];
+}
+
+export type InvoiceType = 'ACCREC' | 'ACCPAY';
+export type InvoiceStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
+export type LineAmountTypes = 'Exclusive' | 'Inclusive' | 'NoTax';
+
+export interface InvoiceRecord {
+  InvoiceID: string;
+  Type: InvoiceType;
+  InvoiceNumber: string;
+  Reference: string;
+  ContactID: string;
+  dateMs: number;
+  dueDateMs?: number;
+  Status: InvoiceStatus;
+  LineAmountTypes: LineAmountTypes;
+  LineItems: LineItemRecord[];
+  SubTotal: number;
+  TotalTax: number;
+  Total: number;
+  TotalDiscount: number;
+  AmountPaid: number;
+  CurrencyCode: string;
+  CurrencyRate: number;
+  SentToContact: boolean;
+  Url?: string;
+  BrandingThemeID?: string;
+  updatedMs: number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  status: number;
+  /** Sandbox time (ms) when the request arrived. */
+  time: number;
+  tenantId?: string;
+  /** True when the write was applied but the socket was destroyed without a response. */
+  dropped?: boolean;
+}
+
+export interface TokenRequestLogEntry {
+  grant_type: string;
+  client_id?: string;
+  status: number;
+  error?: string;
+  time: number;
+}
+
+export interface ContractViolation {
+  method: string;
+  path: string;
+  /** Schema the body was checked against, e.g. "Invoices". */
+  schema?: string;
+  kind: 'schema' | 'unknown-property' | 'json' | 'header';
+  message: string;
+  instancePath?: string;
+  time: number;
+}
+
+export type RateLimitProblem = 'minute' | 'day' | 'concurrent' | 'appminute';
+
+export interface RateLimits {
+  concurrent: number;
+  perMinute: number;
+  perDay: number;
+  appPerMinute: number;
+}
+
+export interface OrgStats {
+  calls: number;
+  rateLimited: number;
+  byProblem: Record<RateLimitProblem, number>;
+}
