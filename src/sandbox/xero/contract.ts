@@ -1,9 +1,11 @@
 // Checks request bodies against Xero's published OpenAPI schemas (xero_accounting.yaml).
 // The spec is ~1 MB, so it is loaded and compiled lazily, once per sandbox instance.
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { ContractViolation } from './types.ts';
 
-export const DEFAULT_SPEC_PATH = '/work/shared/contracts/xero/xero_accounting.yaml';
+// The official documents live in ../shared beside the repository (as in CI's clean clone).
+export const DEFAULT_SPEC_PATH = fileURLToPath(new URL('../../../../shared/contracts/xero/xero_accounting.yaml', import.meta.url));
 
 type Validate = ((data: unknown) => boolean) & {
   errors?: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[] | null;
