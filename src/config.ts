@@ -51,6 +51,7 @@ const EnvSchema = v.object({
   LEDGERPORT_DATA_DIR: v.optional(v.string(), '.ledgerport'),
   EMBEDDED_PG_PORT: intInRange(54329, 1024, 65535),
   WORKER_CONCURRENCY: intInRange(8, 1, 100),
+  PUSH_DEBOUNCE_MS: intInRange(1_000, 0, 60_000),
   SHUTDOWN_TIMEOUT_MS: intInRange(25_000, 1_000, 600_000),
   OPS_WEBHOOK_SECRETS: spaceSeparated(whsecSecret),
   AUTH_JWT_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
@@ -88,6 +89,8 @@ export interface Config {
     readonly embedded: { readonly dataDir: string; readonly port: number };
   };
   readonly worker: { readonly concurrency: number };
+  /** How long a tenant's newly queued documents gather before a push, so batches fill up. */
+  readonly push: { readonly debounceMs: number };
   readonly shutdownTimeoutMs: number;
   readonly dataDir: string;
   readonly opsWebhookSecrets: readonly string[];
@@ -196,6 +199,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       embedded: { dataDir: path.resolve(env.LEDGERPORT_DATA_DIR, 'pg'), port: env.EMBEDDED_PG_PORT },
     },
     worker: { concurrency: env.WORKER_CONCURRENCY },
+    push: { debounceMs: env.PUSH_DEBOUNCE_MS },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     dataDir: path.resolve(env.LEDGERPORT_DATA_DIR),
     opsWebhookSecrets: env.OPS_WEBHOOK_SECRETS ?? [],

@@ -5,6 +5,7 @@ import type { Database } from './db/database.ts';
 import { acceptOpsEvents, type AcceptOutcome, type OpsEvent } from './ingest/accept-ops-events.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { createTokenVerifier, type TokenVerifier } from './security/jwt-auth.ts';
+import { createServices, type Services } from './services.ts';
 
 /** Everything request handlers need, built once from config and passed explicitly. */
 export interface AppContext {
@@ -17,6 +18,7 @@ export interface AppContext {
   readonly verifyToken: TokenVerifier;
   readonly opsIngest: GroupCommitter<OpsEvent, AcceptOutcome>;
   readonly migrationCount: number;
+  readonly services: Services;
 }
 
 export function createAppContext(opts: {
@@ -45,5 +47,6 @@ export function createAppContext(opts: {
         ingestLogger.warn({ err: error, size }, 'group commit failed; writing its events one by one'),
     }),
     migrationCount: opts.migrationCount,
+    services: createServices(config, { db, logger }),
   };
 }

@@ -44,7 +44,7 @@ export async function startGateway(config: Config, logger: Logger, role: Role): 
       // Its own pool: a busy queue must not starve the HTTP side of connections.
       const jobs = createDatabase({ connectionString: databaseUrl, poolSize: config.worker.concurrency + 3, logger });
       stack.push(() => jobs.close());
-      runner = await startWorker({ pool: jobs.pool, db: jobs.db, logger, concurrency: config.worker.concurrency });
+      runner = await startWorker({ config, pool: jobs.pool, db: jobs.db, logger });
       stack.push(async () => {
         await runner!.stop();
         logger.info('worker stopped; in-flight jobs finished');

@@ -4,6 +4,8 @@ import type { Database, Tx } from './db/database.ts';
 /** Every graphile-worker task and its payload; tasks/ validates the same shapes at run time. */
 export interface TaskPayloads {
   route_document: { document_id: string };
+  push_documents: { tenant_id: string };
+  sweep_pushes: Record<string, never>;
 }
 export type TaskName = keyof TaskPayloads;
 
@@ -22,7 +24,11 @@ export interface JobSpec<T extends TaskName = TaskName> {
  * Enqueues jobs with graphile-worker's own SQL function inside the caller's transaction, so a job
  * exists exactly when the rows it is about were committed.
  */
-export async function addJobs(db: Database | Tx, specs: readonly JobSpec[]): Promise<void> {
+export async function addJobs(
+  db: Database | Tx,
+  specs: readonly JobSpec[],
+  opts: { preserveRunAt?: boolean } = {},
+): Promise<void> {
   if (specs.length === 0) return;
   // add_jobs upserts by job_key, which must be unique within one call.
   const byKey = new Map<string, JobSpec>();
@@ -39,5 +45,10 @@ export async function addJobs(db: Database | Tx, specs: readonly JobSpec[]): Pro
   }));
   await sql`select 1 from graphile_worker.add_jobs(array(
       select json_populate_record(null::graphile_worker.job_spec, spec)
-      from json_array_elements(${JSON.stringify(rows)}::json) spec))`.execute(db);
+      from json_array_elements(${JSON.stringify(rows)}::json) spec), ${opts.preserveRunAt ?? false})`.execute(db);
+}
+
+/** Schedules the tenant's push job; an already pending one keeps its (earlier) time. */
+export function enqueuePush(db: Database | Tx, tenantId: string, runAt: Date) {
+  return addJobs(db, [{ task: 'push_documents', payload: { tenant_id: tenantId }, jobKey: `push_documents:${tenantId}`, runAt }], { preserveRunAt: true });
 }

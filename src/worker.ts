@@ -1,8 +1,12 @@
 import { Logger as GraphileLogger, run, type LogLevel, type Runner } from 'graphile-worker';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
-import { createTaskList } from '../tasks/index.ts';
+import { addJobs } from './jobs.ts';
+import { createServices } from './services.ts';
+import { createTaskList, CRONTAB } from '../tasks/index.ts';
+import type { TaskDeps } from '../tasks/deps.ts';
 
 /** graphile-worker's logger interface, backed by a pino child logger. */
 export function graphileLogger(logger: Logger): GraphileLogger {
@@ -15,30 +19,42 @@ export function graphileLogger(logger: Logger): GraphileLogger {
   });
 }
 
-export async function startWorker(opts: {
-  pool: pg.Pool;
-  db: Database;
-  logger: Logger;
-  concurrency: number;
-}): Promise<Runner> {
+export function taskDeps(config: Config, opts: { pool: pg.Pool; db: Database; logger: Logger; now?: () => Date }): TaskDeps {
+  const services = createServices(config, { db: opts.db, logger: opts.logger });
+  return {
+    db: opts.db,
+    pool: opts.pool,
+    logger: opts.logger,
+    providers: services.providers,
+    cipher: services.cipher,
+    now: opts.now ?? (() => new Date()),
+    pushDebounceMs: config.push.debounceMs,
+  };
+}
+
+export async function startWorker(opts: { config: Config; pool: pg.Pool; db: Database; logger: Logger }): Promise<Runner> {
   const logger = opts.logger.child({ subsystem: 'worker' });
-  return run({
+  const concurrency = opts.config.worker.concurrency;
+  const runner = await run({
     pgPool: opts.pool,
-    concurrency: opts.concurrency,
+    concurrency,
     logger: graphileLogger(logger),
     // Our process owns signal handling and shuts the runner down in order.
     noHandleSignals: true,
-    taskList: createTaskList({ db: opts.db, logger }),
-    crontab: '',
+    taskList: createTaskList(taskDeps(opts.config, { ...opts, logger })),
+    crontab: CRONTAB,
     preset: {
       worker: {
         // Batching (graphile-worker's performance guide): fetch jobs in batches and complete
         // them in batches; ~10x the throughput of one round trip per job.
-        localQueue: { size: opts.concurrency * 4, refetchDelay: { durationMs: 100 } },
+        localQueue: { size: concurrency * 4, refetchDelay: { durationMs: 100 } },
         completeJobBatchDelay: 5,
         failJobBatchDelay: 5,
         pollInterval: 1_000,
       },
     },
   });
+  // Recover at once whatever a previous worker left pending, rather than at the next minute.
+  await addJobs(opts.db, [{ task: 'sweep_pushes', payload: {}, jobKey: 'sweep_pushes' }]);
+  return runner;
 }

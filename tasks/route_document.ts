@@ -11,6 +11,6 @@ export function routeDocumentTask(deps: TaskDeps): Task {
   return async (raw, helpers) => {
     const payload = parsePayload(Payload, raw, helpers);
     if (!payload) return;
-    await routeDocument(deps.db, payload.document_id, deps.logger.child({ jobId: helpers.job.id }));
+    await routeDocument(deps.db, payload.document_id, deps.logger.child({ jobId: helpers.job.id }), { pushDebounceMs: deps.pushDebounceMs });
   };
 }

@@ -29,6 +29,41 @@ export interface ConnectionsTable {
   connected_at: Date | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  provider_connection_id: string | null;
+  pending_organisations: Json<{ id: string; name: string; connectionId?: string }[]> | null;
+  refresh_token_expires_at: Date | null;
+  token_version: Generated<number>;
+  disconnected_at: Date | null;
+}
+
+export interface ContactLinksTable {
+  tenant_id: string;
+  provider: ProviderName;
+  platform_contact_id: string;
+  provider_contact_id: string;
+  matched_by: 'contact_number' | 'email' | 'name' | 'created';
+  created_at: Generated<Date>;
+}
+
+export interface ProviderCatalogTable {
+  tenant_id: string;
+  kind: 'tax_rates' | 'accounts' | 'organisation';
+  data: Json;
+  fetched_at: Generated<Date>;
+}
+
+export interface PushBatchesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  provider: ProviderName;
+  idempotency_key: string;
+  document_ids: string[];
+  request: Json | null;
+  status: 'sending' | 'uncertain' | 'done';
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
 }
 
 export interface PostingDefaultsTable {
@@ -70,6 +105,7 @@ export interface DocumentsTable {
   bill_status: BillStatus | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  push_batch_id: string | null;
 }
 
 export interface DocumentEventsTable {
@@ -92,6 +128,16 @@ export interface SyncAttemptsTable {
   outcome: 'synced' | 'failed' | 'uncertain' | 'deferred' | null;
   provider_request_id: string | null;
   provider_errors: Json | null;
+  push_batch_id: string | null;
+}
+
+export interface ApiIdempotencyKeysTable {
+  tenant_id: string;
+  key: string;
+  operation: string;
+  status: number;
+  body: Json;
+  created_at: Generated<Date>;
 }
 
 export interface DB {
@@ -102,6 +148,10 @@ export interface DB {
   documents: DocumentsTable;
   document_events: DocumentEventsTable;
   sync_attempts: SyncAttemptsTable;
+  contact_links: ContactLinksTable;
+  provider_catalog: ProviderCatalogTable;
+  push_batches: PushBatchesTable;
+  api_idempotency_keys: ApiIdempotencyKeysTable;
 }
 
 export type Document = Selectable<DocumentsTable>;

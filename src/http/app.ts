@@ -7,9 +7,11 @@ import { requireTenantAccess } from './auth.ts';
 import type { AppEnv } from './env.ts';
 import { errorBody, handleError } from './errors.ts';
 import { requestLog } from './request-log.ts';
+import { connectionRoutes } from './routes/connection.ts';
 import { defaultsRoutes } from './routes/defaults.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { healthRoutes } from './routes/health.ts';
+import { oauthCallbackRoutes } from './routes/oauth-callback.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { opsWebhookRoutes } from './routes/ops-webhooks.ts';
 
@@ -18,7 +20,8 @@ export function createApp(ctx: AppContext) {
   const tenantApi = new Hono<AppEnv>()
     .use('*', requireTenantAccess(ctx))
     .route('/', documentRoutes(ctx))
-    .route('/', defaultsRoutes(ctx));
+    .route('/', defaultsRoutes(ctx))
+    .route('/', connectionRoutes(ctx));
 
   const app = new Hono<AppEnv>()
     .use('*', requestId({ limitLength: 100 }))
@@ -35,6 +38,7 @@ export function createApp(ctx: AppContext) {
     .route('/', healthRoutes(ctx))
     .route('/', openapiRoutes())
     .route('/', opsWebhookRoutes(ctx))
+    .route('/', oauthCallbackRoutes(ctx))
     .route('/v1/tenants/:tenant_id', tenantApi);
 
   app.notFound((c) => c.json(errorBody(c, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), 404));

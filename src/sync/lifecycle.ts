@@ -72,3 +72,44 @@ export async function transition(
     .values({ document_id: doc.id, from_status: doc.status, to_status: to, reason: opts.reason ?? null })
     .execute();
 }
+
+/** Holds every queued document of a tenant (e.g. its connection needs reauthorisation). */
+export async function holdQueuedDocuments(tx: Tx, tenantId: string, reason: HoldReason): Promise<number> {
+  const held = await tx
+    .updateTable('documents')
+    .set({ status: 'held', status_reason: HOLD_REASONS[reason], updated_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('status', '=', 'queued')
+    .returning('id')
+    .execute();
+  if (held.length > 0) {
+    await tx
+      .insertInto('document_events')
+      .values(held.map((d) => ({ document_id: d.id, from_status: 'queued' as const, to_status: 'held' as const, reason: HOLD_REASONS[reason] })))
+      .execute();
+  }
+  return held.length;
+}
+
+/**
+ * Sends documents held for a connection problem back to routing (the tenant connected or
+ * reconnected). Documents held for manual push stay held. Returns their ids to route.
+ */
+export async function releaseConnectionHolds(tx: Tx, tenantId: string): Promise<string[]> {
+  const reasons = [HOLD_REASONS.no_connection, HOLD_REASONS.connection_needs_reauth];
+  const released = await tx
+    .updateTable('documents')
+    .set({ status: 'received', status_reason: null, updated_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('status', '=', 'held')
+    .where('status_reason', 'in', reasons)
+    .returning('id')
+    .execute();
+  if (released.length > 0) {
+    await tx
+      .insertInto('document_events')
+      .values(released.map((d) => ({ document_id: d.id, from_status: 'held' as const, to_status: 'received' as const, reason: 'connection available; routing again' })))
+      .execute();
+  }
+  return released.map((d) => d.id);
+}

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { DocumentStatus } from '../db/schema.ts';
+import { enqueuePush } from '../jobs.ts';
 import { CAPABILITIES } from '../providers/capabilities.ts';
 import { currentDefaults } from './defaults.ts';
 import { HOLD_REASONS, transition, type HoldReason } from './lifecycle.ts';
@@ -9,7 +10,12 @@ import { HOLD_REASONS, transition, type HoldReason } from './lifecycle.ts';
  * Decides where a received document goes: held (and why) or queued for push with the posting
  * defaults snapshot it will keep for every retry. Runs in a job, so ingress stays minimal.
  */
-export async function routeDocument(db: Database, documentId: string, logger: Logger): Promise<DocumentStatus | undefined> {
+export async function routeDocument(
+  db: Database,
+  documentId: string,
+  logger: Logger,
+  opts: { pushDebounceMs: number },
+): Promise<DocumentStatus | undefined> {
   return db.transaction().execute(async (tx) => {
     const doc = await tx
       .selectFrom('documents')
@@ -49,6 +55,8 @@ export async function routeDocument(db: Database, documentId: string, logger: Lo
         ? { defaults_version: defaults.version, defaults_snapshot: JSON.stringify(defaults.settings) }
         : {};
     await transition(tx, doc, 'queued', { reason: null, patch });
+    // Documents of a burst gather for a moment so they go up in full batches.
+    await enqueuePush(tx, doc.tenant_id, new Date(Date.now() + opts.pushDebounceMs));
     logger.info({ documentId, tenantId: doc.tenant_id, defaultsVersion: defaults.version }, 'document queued');
     return 'queued' as const;
   });

@@ -10,7 +10,7 @@ import { readMigrations } from '../../src/db/migrate.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { signWebhook } from '../../src/security/standard-webhooks.ts';
-import { graphileLogger } from '../../src/worker.ts';
+import { graphileLogger, taskDeps } from '../../src/worker.ts';
 import { createTaskList } from '../../tasks/index.ts';
 import { createTestDatabase } from './db.ts';
 import { checkedResponse, createSpecValidator, type SpecCheckedResponse } from './openapi.ts';
@@ -26,6 +26,8 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     LOG_LEVEL: 'info',
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: '8',
+    // Tests run jobs on demand; a push job scheduled in the future would not run.
+    PUSH_DEBOUNCE_MS: '0',
     OPS_WEBHOOK_SECRETS: `${OPS_SECRET} ${OPS_SECRET_NEXT}`,
     AUTH_JWT_SECRET: JWT_SECRET,
     TOKEN_ENCRYPTION_KEYS: ENCRYPTION_KEY,
@@ -115,7 +117,7 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
     runJobs: () =>
       runOnce({
         pgPool: database.pool,
-        taskList: createTaskList({ db: database.db, logger }),
+        taskList: createTaskList(taskDeps(config, { pool: database.pool, db: database.db, logger, now })),
         logger: graphileLogger(pino({ level: 'warn' })),
       }),
     close: async () => {

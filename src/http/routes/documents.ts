@@ -2,9 +2,10 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppContext } from '../../context.ts';
 import { AppError, notFound } from '../../errors.ts';
+import { pushManually, retryFailed, setBillStatus } from '../../sync/document-actions.ts';
 import { getDocumentWithHistory, listDocuments, tenantExists, type DocumentSummaryRow } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
-import { decodeCursor, encodeCursor, limitParam, parseInput } from '../validate.ts';
+import { decodeCursor, encodeCursor, limitParam, parseInput, readJson } from '../validate.ts';
 
 const STATUSES = ['received', 'held', 'queued', 'pushing', 'synced', 'uncertain', 'failed'] as const;
 const KINDS = ['sales_invoice', 'supplier_bill'] as const;
@@ -17,6 +18,14 @@ const ListQuery = v.object({
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BillStatusBody = v.strictObject({ bill_status: v.picklist(['not_billed', 'partly_billed', 'billed']) });
+const IdempotencyKey = v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255)));
+
+/** Anything that is not a UUID cannot name a document: 404, like an unknown one. */
+function documentIdParam(value: string): string {
+  if (!UUID.test(value)) throw notFound('document');
+  return value;
+}
 
 export function documentSummary(row: Omit<DocumentSummaryRow, 'seq'>) {
   return {
@@ -60,7 +69,7 @@ export function documentRoutes(ctx: AppContext) {
       const tenantId = c.req.param('tenant_id')!;
       const documentId = c.req.param('document_id');
       await requireTenant(tenantId);
-      const found = UUID.test(documentId) ? await getDocumentWithHistory(ctx.db, tenantId, documentId) : undefined;
+      const found = await getDocumentWithHistory(ctx.db, tenantId, documentIdParam(documentId));
       if (!found) throw notFound('document');
       const { doc, history, attempts } = found;
       return c.json({
@@ -84,5 +93,26 @@ export function documentRoutes(ctx: AppContext) {
           provider_errors: a.provider_errors ?? null,
         })),
       });
+    })
+    .post('/documents/:document_id/push', async (c) => {
+      const tenantId = c.req.param('tenant_id')!;
+      const documentId = documentIdParam(c.req.param('document_id'));
+      const status = await pushManually(ctx.db, ctx.logger, tenantId, documentId);
+      return c.json({ document_id: documentId, status }, 202);
+    })
+    .post('/documents/:document_id/retry', async (c) => {
+      const tenantId = c.req.param('tenant_id')!;
+      const documentId = documentIdParam(c.req.param('document_id'));
+      const key = parseInput(IdempotencyKey, c.req.header('idempotency-key'), 'Idempotency-Key header');
+      const status = await retryFailed(ctx.db, ctx.logger, tenantId, documentId, key);
+      return c.json({ document_id: documentId, status }, 202);
+    })
+    .put('/documents/:document_id/bill-status', async (c) => {
+      const tenantId = c.req.param('tenant_id')!;
+      const documentId = documentIdParam(c.req.param('document_id'));
+      const body = parseInput(BillStatusBody, await readJson(c.req), 'bill status');
+      await setBillStatus(ctx.db, tenantId, documentId, body.bill_status);
+      const found = await getDocumentWithHistory(ctx.db, tenantId, documentId);
+      return c.json(documentSummary(found!.doc));
     });
 }

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { checkpoint, createBenchDatabase, type BenchDatabase } from './lib/bench-db.ts';
+import { measureAddJob, measureRawInserts } from './lib/baselines.ts';
+import { createDeliveryFactory } from './lib/deliveries.ts';
+import { sourceFingerprint, startGatewayProcess, type GatewayProcess } from './lib/gateway-process.ts';
+import { closedLoop, openLoop } from './lib/http-load.ts';
+import { inspectDatabase } from './lib/inspect-db.ts';
+import { readOptions } from './lib/options.ts';
+import { cpuSnapshot, cpuSplit, readVmKb, type CpuSplit } from './lib/proc.ts';
+import { printReport, type LoadPhase } from './lib/report.ts';
+import { sleep } from './lib/stats.ts';
+
+/**
+ * Ingress benchmark: raw durable INSERT and add_job rates on a fresh database, then the gateway
+ * (web role, as a child process) under signed ops webhooks, closed loop and open loop.
+ * Progress goes to stderr, the report to stdout.
+ */
+const opts = readOptions(process.argv.slice(2));
+const startedAt = performance.now();
+const progress = (message: string) =>
+  process.stderr.write(`[${((performance.now() - startedAt) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);
+
+let database: BenchDatabase | undefined;
+let gateway: GatewayProcess | undefined;
+
+async function cleanup() {
+  const g = gateway;
+  gateway = undefined;
+  await g?.stop(10_000).catch(() => undefined);
+  if (database && !opts.keepDatabase) {
+    await database.drop().catch((error: unknown) => progress(`could not drop ${database?.name}: ${(error as Error).message}`));
+  }
+}
+
+async function abort(reason: string) {
+  progress(`aborting: ${reason}`);
+  await cleanup();
+  process.exit(1);
+}
+
+const watchdog = setTimeout(() => void abort(`the run exceeded --max-seconds ${opts.maxSeconds}`), opts.maxSeconds * 1000);
+watchdog.unref();
+process.once('SIGINT', () => void abort('interrupted'));
+process.once('SIGTERM', () => void abort('terminated'));
+
+async function measured<T>(pid: number | undefined, run: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
+  const before = cpuSnapshot(pid);
+  const result = await run();
+  return { result, cpu: cpuSplit(before, cpuSnapshot(pid)) };
+}
+
+async function main() {
+  // Other work on the machine skews everything below; measure it first and say so.
+  const idle = await measured(undefined, () => sleep(1_000));
+  database = await createBenchDatabase(opts.databaseUrl);
+  progress(`created database ${database.name}`);
+  const db = database;
+
+  await checkpoint(db.url);
+  progress(`raw INSERT: ${opts.rawClients} clients for ${opts.seconds} s`);
+  const raw = await measureRawInserts(db.url, opts.rawClients, opts.seconds);
+  await checkpoint(db.url);
+  progress(`graphile_worker.add_job per transaction: ${opts.rawClients} clients for ${opts.seconds} s`);
+  const addJob = await measureAddJob(db.url, opts.rawClients, opts.seconds);
+  await checkpoint(db.url);
+
+  const fingerprint = sourceFingerprint(opts.gatewayRoot);
+  progress('starting gateway (node src/main.ts web)');
+  gateway = await startGatewayProcess({ databaseUrl: db.url, poolSize: opts.poolSize, root: opts.gatewayRoot, nodeArgs: opts.gatewayNodeArgs });
+  const g = gateway;
+  const target = new URL(g.url);
+  const idleRssKb = readVmKb(g.pid, 'VmRSS');
+  progress(`gateway pid ${g.pid} ready at ${g.url}`);
+  const makeDelivery = createDeliveryFactory({ secret: g.opsSecret, runId: randomBytes(4).toString('hex'), tenants: opts.tenants });
+  let totalAccepted = 0;
+
+  if (opts.warmupSeconds > 0) {
+    progress(`warm-up: concurrency 16 for ${opts.warmupSeconds} s`);
+    const warm = await closedLoop({ target, concurrency: 16, seconds: opts.warmupSeconds, next: () => makeDelivery('warm') });
+    totalAccepted += warm.accepted;
+  }
+
+  const closed: LoadPhase[] = [];
+  for (const concurrency of opts.levels) {
+    await sleep(300);
+    progress(`closed loop: concurrency ${concurrency} for ${opts.seconds} s`);
+    const phase = `c${concurrency}`;
+    const { result, cpu } = await measured(g.pid, () =>
+      closedLoop({ target, concurrency, seconds: opts.seconds, next: () => makeDelivery(phase) }),
+    );
+    totalAccepted += result.accepted;
+    closed.push({ phase, label: String(concurrency), result, cpu, rssKb: readVmKb(g.pid, 'VmRSS') });
+  }
+
+  await sleep(300);
+  progress(`open loop: ${opts.rate} req/s for ${opts.seconds} s`);
+  const openRun = await measured(g.pid, () =>
+    openLoop({ target, rate: opts.rate, seconds: opts.seconds, next: () => makeDelivery('open'), maxSockets: 256 }),
+  );
+  totalAccepted += openRun.result.accepted;
+  const openRssKb = readVmKb(g.pid, 'VmRSS');
+
+  const peakRssKb = g.peakRssKb();
+  progress('stopping gateway (SIGTERM)');
+  gateway = undefined;
+  const gatewayExit = await g.stop();
+  const tally = await inspectDatabase(db.url);
+
+  const verdict = printReport({
+    header: [
+      'Ledgerport ingress benchmark',
+      `  node ${process.version}, PostgreSQL ${db.serverVersion}, ${availableParallelism()} CPUs; load generator, gateway and PostgreSQL share this machine`,
+      `  database ${db.name} on ${new URL(opts.databaseUrl).host} (dropped at the end${opts.keepDatabase ? ': no, --keep-database' : ''})`,
+      `  gateway: node ${opts.gatewayNodeArgs.join(' ')}${opts.gatewayNodeArgs.length ? ' ' : ''}src/main.ts web${opts.gatewayRoot ? ` (from ${opts.gatewayRoot})` : ''}, NODE_ENV=production, LOG_LEVEL=warn, DATABASE_POOL_SIZE=${opts.poolSize}; src+sql fingerprint ${fingerprint}`,
+      '  web role only: route_document jobs are enqueued and left queued (no worker runs)',
+      `  before the run, other processes used ${(idle.cpu.busy - idle.cpu.bench).toFixed(2)} of ${availableParallelism()} cores over 1 s${idle.cpu.busy > 0.2 ? ' -- THE MACHINE WAS NOT IDLE; numbers are skewed (see the "other" columns)' : ''}`,
+      `  deliveries: signed sales_order.shipped, ~${makeDelivery('probe').body.length} bytes, unique webhook-id and invoice id each, ${opts.tenants} tenants`,
+      `  ${opts.seconds} s per run after a ${opts.warmupSeconds} s warm-up at concurrency 16; node:http keep-alive agent (maxSockets = concurrency)`,
+    ],
+    raw,
+    addJob,
+    closed,
+    open: { phase: 'open', label: `open ${opts.rate}/s`, ...openRun, rssKb: openRssKb },
+    openRate: opts.rate,
+    peakRssKb,
+    idleRssKb,
+    maxSampledRssKb: g.maxSampledRssKb(),
+    gatewayExit,
+    gatewayLog: g.logLines,
+    showGatewayLog: opts.showGatewayLog,
+    totalAccepted,
+    db: tally,
+  });
+  return verdict;
+}
+
+try {
+  const verdict = await main();
+  await cleanup();
+  clearTimeout(watchdog);
+  progress(`done in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  process.exitCode = !verdict.integrityOk ? 1 : opts.strict && !verdict.targetsMet ? 3 : 0;
+} catch (error) {
+  progress(`failed: ${(error as Error).stack ?? String(error)}`);
+  await cleanup();
+  clearTimeout(watchdog);
+  process.exitCode = 1;
+}

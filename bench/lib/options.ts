@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  readonly databaseUrl: string;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly levels: readonly number[];
+  readonly rate: number;
+  readonly tenants: number;
+  readonly poolSize: number;
+  readonly rawClients: number;
+  readonly maxSeconds: number;
+  readonly keepDatabase: boolean;
+  readonly strict: boolean;
+  /** Where `src/main.ts` is run from: a patched copy can be benchmarked against the same load. */
+  readonly gatewayRoot: string | undefined;
+  readonly gatewayNodeArgs: readonly string[];
+  readonly showGatewayLog: boolean;
+}
+
+const USAGE = `usage: node bench/ingress.ts [options]
+  --database-url URL   PostgreSQL server to use (default postgres://postgres@127.0.0.1:5432/postgres);
+                       a fresh database is created on it and dropped at the end
+  --seconds N          duration of each measured run (default 5)
+  --warmup N           warm-up seconds before the closed-loop levels (default 2)
+  --levels LIST        closed-loop concurrency levels (default 1,4,16,32,64)
+  --rate N             open-loop request rate per second (default 1000)
+  --tenants N          tenants the deliveries are spread over (default 50)
+  --pool-size N        gateway DATABASE_POOL_SIZE (default 12)
+  --raw-clients N      clients for the raw INSERT and add_job baselines (default 32)
+  --max-seconds N      abort the whole run after this long (default 170)
+  --keep-database      do not drop the bench database at the end
+  --strict             exit with status 3 when a performance target is missed
+  --gateway-root DIR   run the gateway from DIR (a copy of this repo) instead of this checkout
+  --show-gateway-log   print every line the gateway logged (default: the first 5)
+  --gateway-node-args  extra node flags for the gateway, space-separated (e.g. --gateway-node-args=--cpu-prof)
+  --help`;
+
+function wholeNumber(name: string, value: string, min: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new Error(`--${name} must be a whole number ≥ ${min} (got "${value}")`);
+  return Number(value);
+}
+const positiveInt = (name: string, value: string) => wholeNumber(name, value, 1);
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
+
+/** Reads the command line; prints usage and exits on --help or a bad option. */
+export function readOptions(argv: string[]): BenchOptions {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+        seconds: { type: 'string', default: '5' },
+        warmup: { type: 'string', default: '2' },
+        levels: { type: 'string', default: '1,4,16,32,64' },
+        rate: { type: 'string', default: '1000' },
+        tenants: { type: 'string', default: '50' },
+        'pool-size': { type: 'string', default: '12' },
+        'raw-clients': { type: 'string', default: '32' },
+        'max-seconds': { type: 'string', default: '170' },
+        'keep-database': { type: 'boolean', default: false },
+        strict: { type: 'boolean', default: false },
+        'gateway-root': { type: 'string' },
+        'gateway-node-args': { type: 'string', default: '' },
+        'show-gateway-log': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    const databaseUrl = values['database-url'];
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
+    // The bench must only ever talk to this machine.
+    if (!isLoopback(databaseUrl)) throw new Error('--database-url must point at 127.0.0.1 (or localhost)');
+    return {
+      databaseUrl,
+      seconds: positiveInt('seconds', values.seconds),
+      warmupSeconds: wholeNumber('warmup', values.warmup, 0),
+      levels: values.levels.split(',').map((s) => positiveInt('levels', s.trim())),
+      rate: positiveInt('rate', values.rate),
+      tenants: positiveInt('tenants', values.tenants),
+      poolSize: positiveInt('pool-size', values['pool-size']),
+      rawClients: positiveInt('raw-clients', values['raw-clients']),
+      maxSeconds: positiveInt('max-seconds', values['max-seconds']),
+      keepDatabase: values['keep-database'],
+      strict: values.strict,
+      gatewayRoot: values['gateway-root'],
+      showGatewayLog: values['show-gateway-log'],
+      gatewayNodeArgs: values['gateway-node-args'].split(/\s+/).filter(Boolean),
+    };
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,32 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import type { ProviderName } from '../db/schema.ts';
+import type { RateGovernor } from '../sync/rate-governor.ts';
+import type { AccountingProvider } from './types.ts';
+import { createXeroOAuth } from './xero/oauth.ts';
+import { createXeroProvider } from './xero/provider.ts';
+
+export type ProviderRegistry = Partial<Record<ProviderName, AccountingProvider>>;
+
+export function callbackUrl(config: Config, provider: ProviderName): string {
+  const configured = provider === 'xero' ? config.xero.redirectUri : config.quickbooks.redirectUri;
+  return configured ?? `${config.publicUrl ?? `http://localhost:${config.http.port}`}/oauth/${provider}/callback`;
+}
+
+/** The providers this deployment has credentials for; a tenant can only connect to those. */
+export function createProviders(config: Config, deps: { db: Database; governor: RateGovernor; logger: Logger }): ProviderRegistry {
+  const registry: ProviderRegistry = {};
+  if (config.xero.clientId && config.xero.clientSecret) {
+    registry.xero = createXeroProvider({
+      db: deps.db,
+      governor: deps.governor,
+      logger: deps.logger.child({ provider: 'xero' }),
+      apiUrl: config.xero.apiUrl,
+      timeoutMs: 30_000,
+      maxGovernorWaitMs: 5_000,
+      oauth: createXeroOAuth(config.xero, callbackUrl(config, 'xero')),
+    });
+  }
+  return registry;
+}

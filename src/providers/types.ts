@@ -1,0 +1,116 @@
+import type { DocumentKind, ProviderName } from '../db/schema.ts';
+import type { PostingDefaults } from '../sync/defaults.ts';
+import type { ProviderCapabilities } from './capabilities.ts';
+
+/** A provider token set as stored (encrypted) in `connections.token_set`. Times in epoch ms. */
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly expiresAt: number;
+  readonly refreshTokenExpiresAt?: number;
+  readonly scope?: string;
+}
+
+export interface ProviderOrganisation {
+  readonly id: string;
+  readonly name: string;
+  /** Xero's connection id (for DELETE /connections/{id}); QuickBooks has none. */
+  readonly connectionId?: string;
+}
+
+/** The refresh token is no longer accepted: only the user can reconnect. */
+export class InvalidGrantError extends Error {
+  constructor(message = 'the provider no longer accepts the refresh token (invalid_grant)') {
+    super(message);
+    this.name = 'InvalidGrantError';
+  }
+}
+
+export type ProviderFailureKind =
+  | 'validation' // the provider refused the request's content: retrying the same request cannot help
+  | 'unauthorized' // 401: the access token was refused
+  | 'forbidden' // 403: the organisation is no longer connected
+  | 'rate_limited' // 429
+  | 'transient' // 5xx: the outcome of a write is unknown
+  | 'unreachable'; // timeout or dropped connection: the outcome of a write is unknown
+
+/** A classified failure of one provider call, with the provider's own words. */
+export class ProviderError extends Error {
+  readonly kind: ProviderFailureKind;
+  readonly status: number;
+  readonly retryAfterMs: number | undefined;
+  readonly problem: string | undefined;
+  readonly details: readonly ProviderMessage[];
+  constructor(
+    kind: ProviderFailureKind,
+    message: string,
+    opts: { status?: number; retryAfterMs?: number; problem?: string; details?: readonly ProviderMessage[] } = {},
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+    this.kind = kind;
+    this.status = opts.status ?? 0;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.problem = opts.problem;
+    this.details = opts.details ?? [];
+  }
+  /** A write may have been applied: resolve by replaying its idempotency key, never by a new create. */
+  get outcomeUnknown(): boolean {
+    return this.kind === 'transient' || this.kind === 'unreachable';
+  }
+}
+
+/** One message from the provider, attached to a line where the provider says which. */
+export interface ProviderMessage {
+  readonly message: string;
+  readonly line?: number;
+  readonly field?: string;
+}
+
+export interface DocumentToPush {
+  readonly documentId: string;
+  readonly kind: DocumentKind;
+  readonly version: number;
+  readonly source: Record<string, unknown>;
+  readonly defaults: PostingDefaults;
+}
+
+export type DocumentOutcome =
+  | { readonly documentId: string; readonly status: 'synced'; readonly providerId: string; readonly providerNumber: string | null }
+  | { readonly documentId: string; readonly status: 'failed'; readonly errors: readonly ProviderMessage[] };
+
+/** An authenticated view of one connected organisation, for the duration of a job. */
+export interface ProviderSession {
+  readonly tenantId: string;
+  readonly orgId: string;
+  accessToken(): Promise<string>;
+  /** After a 401: refresh (once per connection across processes) and return the new token. */
+  refreshedAccessToken(): Promise<string>;
+}
+
+/** A create request ready to send, kept so an unknown outcome can be replayed byte for byte. */
+export interface PreparedBatch {
+  readonly request: unknown;
+  /** The documents in the request, in request order. */
+  readonly documentIds: readonly string[];
+  /** Documents refused before sending (e.g. no tax type fits): failed with these messages. */
+  readonly refused: readonly DocumentOutcome[];
+}
+
+export interface ProviderOAuth {
+  authorizeUrl(opts: { state: string; codeChallenge: string }): string;
+  exchangeCode(opts: { code: string; codeVerifier: string; state: string }): Promise<TokenSet>;
+  /** Throws InvalidGrantError when the refresh token is refused. */
+  refresh(tokens: TokenSet): Promise<TokenSet>;
+  revoke(tokens: TokenSet): Promise<void>;
+  listOrganisations(tokens: TokenSet): Promise<ProviderOrganisation[]>;
+}
+
+export interface AccountingProvider {
+  readonly name: ProviderName;
+  readonly capabilities: ProviderCapabilities;
+  readonly oauth: ProviderOAuth;
+  prepareBatch(session: ProviderSession, documents: readonly DocumentToPush[]): Promise<PreparedBatch>;
+  /** Sends a prepared request; per-document outcomes in request order, or throws ProviderError. */
+  sendBatch(session: ProviderSession, batch: { request: unknown; documentIds: readonly string[] }, idempotencyKey: string): Promise<DocumentOutcome[]>;
+}

@@ -1,0 +1,22 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { createProviders, type ProviderRegistry } from './providers/registry.ts';
+import { createTokenCipher, type TokenCipher } from './security/token-crypto.ts';
+import { createRateGovernor, type RateGovernor } from './sync/rate-governor.ts';
+
+/** The parts shared by the web and worker roles, built over one database handle. */
+export interface Services {
+  readonly cipher: TokenCipher;
+  readonly governor: RateGovernor;
+  readonly providers: ProviderRegistry;
+}
+
+export function createServices(config: Config, deps: { db: Database; logger: Logger }): Services {
+  const governor = createRateGovernor(deps.db);
+  return {
+    cipher: createTokenCipher(config.tokenEncryptionKeys),
+    governor,
+    providers: createProviders(config, { db: deps.db, governor, logger: deps.logger }),
+  };
+}

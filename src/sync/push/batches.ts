@@ -1,0 +1,172 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Database, Tx } from '../../db/database.ts';
+import type { Document, DocumentStatus, ProviderName } from '../../db/schema.ts';
+import type { DocumentOutcome, DocumentToPush } from '../../providers/types.ts';
+import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../defaults.ts';
+import { transition } from '../lifecycle.ts';
+
+/**
+ * The provider's Idempotency-Key for one create request: derived from the documents' ids and
+ * versions and the batch's own id. A replay of the same batch reuses it (stored with the batch);
+ * a later retry of a failed document is a new batch, so it never replays an old failure.
+ */
+export function idempotencyKeyFor(batchId: string, documents: readonly { id: string; version: number }[]): string {
+  const material = [...documents].map((d) => `${d.id}:${d.version}`).sort().join(',');
+  return `lp-${createHash('sha256').update(`${batchId}|${material}`).digest('base64url').slice(0, 40)}`;
+}
+
+export interface ClaimedBatch {
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly documents: DocumentToPush[];
+}
+
+/** Moves up to `limit` queued documents of a tenant to pushing, as one recorded batch. */
+export async function claimBatch(db: Database, tenantId: string, provider: ProviderName, limit: number): Promise<ClaimedBatch | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const docs = await tx
+      .selectFrom('documents')
+      .select(['id', 'status', 'kind', 'source_version', 'source', 'defaults_snapshot'])
+      .where('tenant_id', '=', tenantId)
+      .where('status', '=', 'queued')
+      .orderBy('seq')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (docs.length === 0) return undefined;
+    const batchId = randomUUID();
+    const key = idempotencyKeyFor(batchId, docs.map((d) => ({ id: d.id, version: d.source_version })));
+    await tx
+      .insertInto('push_batches')
+      .values({ id: batchId, tenant_id: tenantId, provider, idempotency_key: key, document_ids: docs.map((d) => d.id), status: 'sending' })
+      .execute();
+    for (const doc of docs) {
+      await transition(tx, doc, 'pushing', { patch: { push_batch_id: batchId } });
+    }
+    await tx
+      .insertInto('sync_attempts')
+      .values(docs.map((d) => ({ document_id: d.id, source_version: d.source_version, push_batch_id: batchId })))
+      .execute();
+    return {
+      id: batchId,
+      idempotencyKey: key,
+      documents: docs.map((d) => ({
+        documentId: d.id,
+        kind: d.kind,
+        version: d.source_version,
+        source: d.source as Record<string, unknown>,
+        defaults: { ...BUILT_IN_DEFAULTS, ...(d.defaults_snapshot as Partial<PostingDefaults> | null) },
+      })),
+    };
+  });
+}
+
+export async function storeRequest(db: Database, batchId: string, request: unknown, documentIds: readonly string[]): Promise<void> {
+  await db
+    .updateTable('push_batches')
+    .set({ request: JSON.stringify({ body: request, documentIds }), updated_at: new Date() })
+    .where('id', '=', batchId)
+    .execute();
+}
+
+async function lockDocs(tx: Tx, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return tx.selectFrom('documents').select(['id', 'status']).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+}
+
+async function finishAttempts(tx: Tx, batchId: string, ids: readonly string[], outcome: 'synced' | 'failed' | 'uncertain' | 'deferred', errors?: (id: string) => unknown) {
+  for (const id of ids) {
+    await tx
+      .updateTable('sync_attempts')
+      .set({ finished_at: new Date(), outcome, provider_errors: errors ? JSON.stringify(errors(id) ?? null) : null })
+      .where('push_batch_id', '=', batchId)
+      .where('document_id', '=', id)
+      .where('finished_at', 'is', null)
+      .execute();
+  }
+}
+
+/** Records the provider's per-document answer: synced with its id and number, or failed with its messages. */
+export async function applyOutcomes(db: Database, batchId: string, outcomes: readonly DocumentOutcome[], opts: { closeBatch: boolean }): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const byId = new Map(outcomes.map((o) => [o.documentId, o]));
+    for (const doc of await lockDocs(tx, [...byId.keys()])) {
+      const outcome = byId.get(doc.id)!;
+      if (doc.status !== 'pushing' && doc.status !== 'uncertain') continue; // already settled
+      if (outcome.status === 'synced') {
+        await transition(tx, doc, 'synced', {
+          patch: { provider_id: outcome.providerId, provider_number: outcome.providerNumber, last_error: null },
+        });
+      } else {
+        await transition(tx, doc, 'failed', {
+          reason: outcome.errors.map((e) => e.message).join('; ').slice(0, 1000),
+          patch: { last_error: JSON.stringify({ provider_errors: outcome.errors }) },
+        });
+      }
+      await finishAttempts(tx, batchId, [doc.id], outcome.status, () => (outcome.status === 'failed' ? outcome.errors : null));
+    }
+    if (opts.closeBatch) {
+      await tx.updateTable('push_batches').set({ status: 'done', updated_at: new Date() }).where('id', '=', batchId).execute();
+    }
+  });
+}
+
+/** The request never reached the provider (or was refused before being applied): back to the queue, no attempt spent. */
+export async function deferBatch(db: Database, batchId: string, ids: readonly string[], reason: string, to: Extract<DocumentStatus, 'queued' | 'held'> = 'queued'): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    for (const doc of await lockDocs(tx, ids)) {
+      if (doc.status !== 'pushing') continue;
+      await transition(tx, doc, to, { reason, patch: { push_batch_id: null } });
+    }
+    await finishAttempts(tx, batchId, ids, 'deferred', () => ({ message: reason }));
+    await tx.updateTable('push_batches').set({ status: 'done', last_error: reason, updated_at: new Date() }).where('id', '=', batchId).execute();
+  });
+}
+
+/** The provider may or may not have applied the request: only replaying its key may settle it. */
+export async function markUncertain(db: Database, batchId: string, ids: readonly string[], reason: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    for (const doc of await lockDocs(tx, ids)) {
+      if (doc.status === 'pushing') await transition(tx, doc, 'uncertain', { reason });
+    }
+    await finishAttempts(tx, batchId, ids, 'uncertain', () => ({ message: reason }));
+    await tx
+      .updateTable('push_batches')
+      .set((eb) => ({ status: 'uncertain', last_error: reason, attempts: eb('attempts', '+', 1), updated_at: new Date() }))
+      .where('id', '=', batchId)
+      .execute();
+  });
+}
+
+/** A replay is an attempt of its own: recorded unless the interrupted one is still open. */
+export async function startReplayAttempts(db: Database, batchId: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`insert into sync_attempts (document_id, source_version, push_batch_id)
+    select d.id, d.source_version, ${batchId}::uuid from documents d
+    where d.id = any(${[...ids]}::uuid[])
+      and not exists (select 1 from sync_attempts a where a.push_batch_id = ${batchId}::uuid and a.document_id = d.id and a.finished_at is null)`.execute(db);
+}
+
+export type OpenBatch = { id: string; idempotencyKey: string; request: { body: unknown; documentIds: string[] } | null; documentIds: string[]; attempts: number };
+
+/** Batches left sending (their pusher died) or uncertain: settled before anything new is sent. */
+export async function openBatches(db: Database, tenantId: string): Promise<OpenBatch[]> {
+  const rows = await db
+    .selectFrom('push_batches')
+    .select(['id', 'idempotency_key', 'request', 'document_ids', 'attempts'])
+    .where('tenant_id', '=', tenantId)
+    .where('status', '<>', 'done')
+    .orderBy('created_at')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    idempotencyKey: r.idempotency_key,
+    request: r.request as OpenBatch['request'],
+    documentIds: r.document_ids,
+    attempts: r.attempts,
+  }));
+}
+
+export type { Document };

@@ -1,0 +1,166 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { ConnectionUnavailableError, openSession, type SessionDeps } from '../../connections/session.ts';
+import type { Database } from '../../db/database.ts';
+import type { ProviderName } from '../../db/schema.ts';
+import { ProviderError, type AccountingProvider, type ProviderSession } from '../../providers/types.ts';
+import { holdQueuedDocuments } from '../lifecycle.ts';
+import { applyOutcomes, claimBatch, deferBatch, markUncertain, openBatches, startReplayAttempts, storeRequest, type OpenBatch } from './batches.ts';
+
+export interface PushDeps extends SessionDeps {
+  readonly pool: pg.Pool;
+  readonly providers: Partial<Record<ProviderName, AccountingProvider>>;
+  readonly logger: Logger;
+}
+
+export type PushRunResult =
+  | { readonly kind: 'done'; readonly batches: number }
+  | { readonly kind: 'reschedule'; readonly runAt: Date; readonly reason: string; readonly batches: number };
+
+/** Exponential backoff with jitter for settling uncertain batches: 5 s, 10 s, … capped at 10 min. */
+export function uncertainBackoffMs(attempts: number): number {
+  const base = Math.min(10 * 60_000, 5_000 * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
+/**
+ * Pushes a tenant's queued documents, one provider request per batch, until none are left.
+ * One pusher per tenant across all processes (a session advisory lock, released by Postgres if
+ * the process dies); it first settles batches a dead or interrupted pusher left open, by
+ * replaying their stored request with the same idempotency key, before sending anything new.
+ */
+export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts: { signal?: AbortSignal; maxBatches?: number } = {}): Promise<PushRunResult> {
+  const log = deps.logger.child({ tenantId, subsystem: 'push' });
+  const client = await deps.pool.connect();
+  let batches = 0;
+  const reschedule = (ms: number, reason: string): PushRunResult => ({ kind: 'reschedule', runAt: new Date(deps.now().getTime() + ms), reason, batches });
+  try {
+    const { rows } = await client.query<{ locked: boolean }>(`select pg_try_advisory_lock(hashtextextended('push:' || $1, 0)) as locked`, [tenantId]);
+    if (!rows[0]?.locked) return reschedule(2_000, 'another process is pushing for this tenant');
+    try {
+      const connection = await deps.db.selectFrom('connections').select(['provider', 'status']).where('tenant_id', '=', tenantId).executeTakeFirst();
+      if (!connection || connection.status !== 'connected') return { kind: 'done', batches };
+      const provider = deps.providers[connection.provider];
+      if (!provider) {
+        log.error({ provider: connection.provider }, 'provider is not configured in this process; documents stay queued');
+        return reschedule(60_000, 'provider not configured');
+      }
+      let session: ProviderSession;
+      try {
+        session = await openSession(deps, provider, tenantId);
+      } catch (error) {
+        if (error instanceof ConnectionUnavailableError) return { kind: 'done', batches };
+        throw error;
+      }
+
+      for (const open of await openBatches(deps.db, tenantId)) {
+        const settled = await settleOpenBatch(deps, provider, session, open, log);
+        if (settled) return settled;
+      }
+
+      while (!opts.signal?.aborted && batches < (opts.maxBatches ?? Number.POSITIVE_INFINITY)) {
+        const batch = await claimBatch(deps.db, tenantId, provider.name, provider.capabilities.maxDocumentsPerRequest);
+        if (!batch) return { kind: 'done', batches };
+        batches++;
+        const ids = batch.documents.map((d) => d.documentId);
+        let prepared;
+        try {
+          prepared = await provider.prepareBatch(session, batch.documents);
+        } catch (error) {
+          // Nothing was created yet (look-ups and idempotent contact creation only): requeue.
+          const handled = await handleFailure(deps, tenantId, batch.id, ids, error, log, { sent: false });
+          return handled ?? reschedule(5_000, 'batch preparation failed');
+        }
+        if (prepared.refused.length > 0) await applyOutcomes(deps.db, batch.id, prepared.refused, { closeBatch: prepared.documentIds.length === 0 });
+        if (prepared.documentIds.length === 0) continue;
+        await storeRequest(deps.db, batch.id, prepared.request, prepared.documentIds);
+        try {
+          const outcomes = await provider.sendBatch(session, { request: prepared.request, documentIds: prepared.documentIds }, batch.idempotencyKey);
+          await applyOutcomes(deps.db, batch.id, outcomes, { closeBatch: true });
+          log.info({ batchId: batch.id, documents: outcomes.length, synced: outcomes.filter((o) => o.status === 'synced').length }, 'batch pushed');
+        } catch (error) {
+          const handled = await handleFailure(deps, tenantId, batch.id, prepared.documentIds, error, log, { sent: true, attempts: 1 });
+          if (handled) return handled;
+        }
+      }
+      return reschedule(0, 'stopped early (shutdown or batch limit); continuing');
+    } finally {
+      await client.query(`select pg_advisory_unlock(hashtextextended('push:' || $1, 0))`, [tenantId]);
+    }
+  } finally {
+    client.release();
+  }
+
+  async function settleOpenBatch(deps: PushDeps, provider: AccountingProvider, session: ProviderSession, open: OpenBatch, log: Logger): Promise<PushRunResult | undefined> {
+    if (!open.request) {
+      // Its pusher stopped before the request was stored, so it was never sent.
+      await deferBatch(deps.db, open.id, open.documentIds, 'interrupted before sending; queued again');
+      log.warn({ batchId: open.id }, 'batch interrupted before sending; documents queued again');
+      return undefined;
+    }
+    log.info({ batchId: open.id, attempts: open.attempts }, 'settling a batch with an unknown outcome by replaying its idempotency key');
+    await startReplayAttempts(deps.db, open.id, open.request.documentIds);
+    try {
+      const outcomes = await provider.sendBatch(session, { request: open.request.body, documentIds: open.request.documentIds }, open.idempotencyKey);
+      await applyOutcomes(deps.db, open.id, outcomes, { closeBatch: true });
+      return undefined;
+    } catch (error) {
+      return handleFailure(deps, session.tenantId, open.id, open.request.documentIds, error, log, { sent: true, attempts: open.attempts + 1 });
+    }
+  }
+
+  async function handleFailure(
+    deps: PushDeps,
+    tenantId: string,
+    batchId: string,
+    ids: readonly string[],
+    error: unknown,
+    log: Logger,
+    ctx: { sent: boolean; attempts?: number },
+  ): Promise<PushRunResult | undefined> {
+    if (error instanceof ConnectionUnavailableError) {
+      await deferBatch(deps.db, batchId, ids, 'the accounting connection needs to be reauthorised', 'held');
+      return { kind: 'done', batches };
+    }
+    if (!(error instanceof ProviderError)) {
+      if (ctx.sent) await markUncertain(deps.db, batchId, ids, `unexpected error: ${(error as Error).message}`);
+      else await deferBatch(deps.db, batchId, ids, `unexpected error before sending: ${(error as Error).message}`);
+      throw error;
+    }
+    switch (error.kind) {
+      case 'rate_limited':
+        // Refused, not applied: the documents wait without spending an attempt.
+        await deferBatch(deps.db, batchId, ids, `rate limited (${error.problem ?? 'limit'}); waiting ${Math.ceil((error.retryAfterMs ?? 1000) / 1000)} s`);
+        log.info({ batchId, retryAfterMs: error.retryAfterMs, problem: error.problem }, 'rate limited; batch deferred');
+        return reschedule(error.retryAfterMs ?? 1_000, 'rate limited');
+      case 'forbidden':
+      case 'unauthorized':
+        await deps.db.transaction().execute(async (tx) => {
+          await tx
+            .updateTable('connections')
+            .set({ status: 'needs_reauth', status_reason: error.message, updated_at: new Date() })
+            .where('tenant_id', '=', tenantId)
+            .execute();
+          await holdQueuedDocuments(tx, tenantId, 'connection_needs_reauth');
+        });
+        // A refused token means the request was not applied: the documents wait for reconnection.
+        await deferBatch(deps.db, batchId, ids, 'the accounting connection needs to be reauthorised', 'held');
+        log.warn({ batchId, err: error.message }, 'provider refused the connection; needs reauthorisation');
+        return { kind: 'done', batches };
+      case 'validation':
+        await applyOutcomes(deps.db, batchId, ids.map((documentId) => ({ documentId, status: 'failed' as const, errors: error.details.length ? error.details : [{ message: error.message }] })), { closeBatch: true });
+        return undefined;
+      case 'transient':
+      case 'unreachable': {
+        if (!ctx.sent) {
+          await deferBatch(deps.db, batchId, ids, `provider unavailable before sending: ${error.message}`);
+          return reschedule(uncertainBackoffMs(1), 'provider unavailable');
+        }
+        await markUncertain(deps.db, batchId, ids, error.message);
+        const wait = uncertainBackoffMs(ctx.attempts ?? 1);
+        log.warn({ batchId, err: error.message, retryInMs: wait }, 'outcome unknown; will replay the same idempotency key');
+        return reschedule(wait, 'outcome unknown');
+      }
+    }
+  }
+}

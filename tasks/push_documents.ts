@@ -1,0 +1,26 @@
+import type { Task } from 'graphile-worker';
+import * as v from 'valibot';
+import { pushTenantDocuments } from '../src/sync/push/run.ts';
+import type { TaskDeps } from './deps.ts';
+import { parsePayload } from './payload.ts';
+
+const Payload = v.object({ tenant_id: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) });
+
+/**
+ * Pushes a tenant's queued documents in batches. When it must wait (rate limit, unknown
+ * outcome backoff, shutdown) it schedules its own continuation instead of holding a worker slot.
+ */
+export function pushDocumentsTask(deps: TaskDeps): Task {
+  return async (raw, helpers) => {
+    const payload = parsePayload(Payload, raw, helpers);
+    if (!payload) return;
+    const result = await pushTenantDocuments(deps, payload.tenant_id, { signal: helpers.abortSignal });
+    if (result.kind === 'reschedule') {
+      await helpers.addJob('push_documents', { tenant_id: payload.tenant_id }, {
+        jobKey: `push_documents:${payload.tenant_id}`,
+        runAt: result.runAt,
+      });
+      deps.logger.debug({ tenantId: payload.tenant_id, runAt: result.runAt, reason: result.reason }, 'push continues later');
+    }
+  };
+}
