@@ -30,7 +30,7 @@ export async function startAuthorization(deps: ConnectionDeps, tenantId: string,
   const { codeVerifier, codeChallenge } = newPkce();
   const expiresAt = deps.now().getTime() + STATE_LIFETIME_MS;
   const state = await sealState(deps.cipher, { tenantId, provider: name, codeVerifier, returnUrl, expiresAt });
-  return { authorizeUrl: provider.oauth.authorizeUrl({ state, codeChallenge }), expiresAt: new Date(expiresAt) };
+  return { authorizeUrl: await provider.oauth.authorizeUrl({ state, codeChallenge }), expiresAt: new Date(expiresAt) };
 }
 
 export type CallbackResult = { tenantId: string; provider: ProviderName; status: 'connected' | 'pending'; returnUrl: string | undefined };

@@ -98,7 +98,7 @@ export interface PreparedBatch {
 }
 
 export interface ProviderOAuth {
-  authorizeUrl(opts: { state: string; codeChallenge: string }): string;
+  authorizeUrl(opts: { state: string; codeChallenge: string }): Promise<string>;
   exchangeCode(opts: { code: string; codeVerifier: string; state: string }): Promise<TokenSet>;
   /** Throws InvalidGrantError when the refresh token is refused. */
   refresh(tokens: TokenSet): Promise<TokenSet>;

@@ -37,8 +37,11 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
   return `v1,${digest(secretKey(secret), id, String(timestampSeconds), bytes).toString('base64')}`;
 }
 
+/**
+ * `secrets` may be given decoded (see secretKey) so a hot path decodes them once, not per request.
+ */
 export function verifyWebhook(opts: {
-  secrets: readonly string[];
+  secrets: readonly (string | Buffer)[];
   headers: WebhookHeaders;
   body: Uint8Array;
   nowSeconds: number;
@@ -66,7 +69,7 @@ export function verifyWebhook(opts: {
     .filter((entry) => entry.startsWith('v1,'))
     .map((entry) => Buffer.from(entry.slice(3), 'base64'));
   for (const secret of opts.secrets) {
-    const expected = digest(secretKey(secret), id, timestamp, opts.body);
+    const expected = digest(typeof secret === 'string' ? secretKey(secret) : secret, id, timestamp, opts.body);
     // timingSafeEqual needs equal lengths; a length mismatch reveals nothing secret.
     if (offered.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) {
       return { ok: true };

@@ -11,6 +11,7 @@ import type { Document, DocumentStatus, DocumentUpdate } from '../db/schema.ts';
  *
  * A newer source version sends a held or failed document back to `received` so it is routed
  * again with the corrected content; a queued document is simply pushed with the newer snapshot.
+ * (The ingest SQL function receives that set from here, so the rule lives only in this table.)
  */
 const TRANSITIONS: Readonly<Record<DocumentStatus, readonly DocumentStatus[]>> = {
   received: ['queued', 'held'],
@@ -23,6 +24,8 @@ const TRANSITIONS: Readonly<Record<DocumentStatus, readonly DocumentStatus[]>> =
   failed: ['queued', 'received'],
   synced: [],
 };
+
+export const STATUSES = Object.keys(TRANSITIONS) as DocumentStatus[];
 
 export class InvalidTransitionError extends Error {
   readonly from: DocumentStatus;

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
 import { badRequest, badSignature } from '../../errors.ts';
 import { parseOpsEnvelope } from '../../ingest/ops-envelope.ts';
-import { verifyWebhook } from '../../security/standard-webhooks.ts';
+import { secretKey, verifyWebhook } from '../../security/standard-webhooks.ts';
 import type { AppEnv } from '../env.ts';
 import { decodeJson } from '../validate.ts';
 
@@ -12,6 +12,7 @@ import { decodeJson } from '../validate.ts';
  */
 export function opsWebhookRoutes(ctx: AppContext) {
   const log = ctx.logger.child({ subsystem: 'ops-webhooks' });
+  const keys = ctx.config.opsWebhookSecrets.map(secretKey);
   return new Hono<AppEnv>().post('/webhooks/ops', async (c) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
     const headers = {
@@ -20,7 +21,7 @@ export function opsWebhookRoutes(ctx: AppContext) {
       signature: c.req.header('webhook-signature'),
     };
     const verification = verifyWebhook({
-      secrets: ctx.config.opsWebhookSecrets,
+      secrets: keys,
       headers,
       body,
       nowSeconds: Math.floor(ctx.now().getTime() / 1000),

@@ -1,4 +1,4 @@
-import { AccountingApi } from 'xero-node';
+import type { AccountingApi } from 'xero-node';
 import type { Logger } from 'pino';
 import { xeroRateKeys, type RateGovernor } from '../../sync/rate-governor.ts';
 import { ProviderError, type ProviderMessage, type ProviderSession } from '../types.ts';
@@ -37,6 +37,8 @@ export async function callXero<T>(
       });
     }
     try {
+      // xero-node is ~50 MB of generated code: loaded on the first Xero call, not at start.
+      const { AccountingApi } = await import('xero-node');
       const api = new AccountingApi();
       api.basePath = `${deps.apiUrl}/api.xro/2.0`;
       api.accessToken = token;

@@ -1,6 +1,6 @@
-import { custom, errors as oidcErrors, Issuer, type TokenSet as OidcTokenSet } from 'openid-client';
+import type { TokenSet as OidcTokenSet } from 'openid-client';
 import { decodeJwt } from 'jose';
-import { XeroClient } from 'xero-node';
+import type { XeroClient } from 'xero-node';
 import type { Config } from '../../config.ts';
 import { InvalidGrantError, ProviderError, type ProviderOAuth, type ProviderOrganisation, type TokenSet } from '../types.ts';
 
@@ -13,15 +13,23 @@ const REFRESH_TOKEN_LIFETIME_MS = 60 * 24 * 60 * 60 * 1000;
  * Xero OAuth 2 through xero-node. XeroClient discovers identity.xero.com by itself; its public
  * `openIdClient` is only created when unset, so we hand it one built from XERO_IDENTITY_URL and
  * XERO_LOGIN_URL and every OAuth call goes to the configured hosts.
+ * xero-node and openid-client are loaded on first use: a gateway that never talks to Xero
+ * (or has not yet) does not carry them in memory.
  */
 export function createXeroOAuth(xero: Config['xero'], redirectUri: string): ProviderOAuth {
-  const issuer = new Issuer({
-    issuer: xero.identityUrl,
-    authorization_endpoint: `${xero.loginUrl}/identity/connect/authorize`,
-    token_endpoint: `${xero.identityUrl}/connect/token`,
-    revocation_endpoint: `${xero.identityUrl}/connect/revocation`,
-  });
-  const newClient = () => {
+  const libraries = async () => {
+    const [{ XeroClient }, { custom, errors, Issuer }] = await Promise.all([import('xero-node'), import('openid-client')]);
+    const issuer = new Issuer({
+      issuer: xero.identityUrl,
+      authorization_endpoint: `${xero.loginUrl}/identity/connect/authorize`,
+      token_endpoint: `${xero.identityUrl}/connect/token`,
+      revocation_endpoint: `${xero.identityUrl}/connect/revocation`,
+    });
+    return { XeroClient, custom, errors, issuer };
+  };
+  let loaded: ReturnType<typeof libraries> | undefined;
+  const newClient = async (): Promise<XeroClient> => {
+    const { XeroClient, custom, issuer } = await (loaded ??= libraries());
     const client = new XeroClient({
       clientId: xero.clientId ?? '',
       clientSecret: xero.clientSecret ?? '',
@@ -54,8 +62,8 @@ export function createXeroOAuth(xero: Config['xero'], redirectUri: string): Prov
   };
 
   return {
-    authorizeUrl: ({ state, codeChallenge }) =>
-      newClient().openIdClient.authorizationUrl({
+    authorizeUrl: async ({ state, codeChallenge }) =>
+      (await newClient()).openIdClient.authorizationUrl({
         redirect_uri: redirectUri,
         scope: XERO_SCOPES.join(' '),
         state,
@@ -64,7 +72,7 @@ export function createXeroOAuth(xero: Config['xero'], redirectUri: string): Prov
       }),
 
     async exchangeCode({ code, codeVerifier, state }) {
-      const client = newClient();
+      const client = await newClient();
       // xero-node's apiCallback() cannot pass a PKCE verifier, so we call its openid client directly.
       const set = await client.openIdClient.oauthCallback(redirectUri, { code, state }, { state, code_verifier: codeVerifier });
       client.setTokenSet(set);
@@ -72,18 +80,19 @@ export function createXeroOAuth(xero: Config['xero'], redirectUri: string): Prov
     },
 
     async refresh(tokens) {
-      const client = newClient();
+      const client = await newClient();
       client.setTokenSet({ refresh_token: tokens.refreshToken, access_token: tokens.accessToken });
       try {
         return toTokenSet(await client.refreshToken(), tokens);
       } catch (error) {
-        if (error instanceof oidcErrors.OPError && error.error === 'invalid_grant') throw new InvalidGrantError();
+        const { errors } = await (loaded ??= libraries());
+        if (error instanceof errors.OPError && error.error === 'invalid_grant') throw new InvalidGrantError();
         throw error;
       }
     },
 
     async revoke(tokens) {
-      const client = newClient();
+      const client = await newClient();
       client.setTokenSet({ refresh_token: tokens.refreshToken, access_token: tokens.accessToken });
       await client.revokeToken();
     },
