@@ -34,4 +34,4 @@ COPY --chown=node:node sql ./sql
 COPY --from=check /app/package.json /tmp/checked-package.json
 USER node
 EXPOSE 8080
-CMD ["node", "src/main.ts", "all"]
+CMD ["node", "--max-semi-space-size=4", "src/main.ts", "all"]

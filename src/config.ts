@@ -52,6 +52,8 @@ const EnvSchema = v.object({
   EMBEDDED_PG_PORT: intInRange(54329, 1024, 65535),
   WORKER_CONCURRENCY: intInRange(8, 1, 100),
   PUSH_DEBOUNCE_MS: intInRange(1_000, 0, 60_000),
+  INGEST_MAX_BATCH: intInRange(200, 1, 1_000),
+  INGEST_MAX_IN_FLIGHT: intInRange(2, 1, 32),
   SHUTDOWN_TIMEOUT_MS: intInRange(25_000, 1_000, 600_000),
   OPS_WEBHOOK_SECRETS: spaceSeparated(whsecSecret),
   AUTH_JWT_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
@@ -91,6 +93,8 @@ export interface Config {
   readonly worker: { readonly concurrency: number };
   /** How long a tenant's newly queued documents gather before a push, so batches fill up. */
   readonly push: { readonly debounceMs: number };
+  /** Group commit of webhook ingress: events per transaction, transactions at once. */
+  readonly ingest: { readonly maxBatch: number; readonly maxInFlight: number };
   readonly shutdownTimeoutMs: number;
   readonly dataDir: string;
   readonly opsWebhookSecrets: readonly string[];
@@ -200,6 +204,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     worker: { concurrency: env.WORKER_CONCURRENCY },
     push: { debounceMs: env.PUSH_DEBOUNCE_MS },
+    ingest: { maxBatch: env.INGEST_MAX_BATCH, maxInFlight: env.INGEST_MAX_IN_FLIGHT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     dataDir: path.resolve(env.LEDGERPORT_DATA_DIR),
     opsWebhookSecrets: env.OPS_WEBHOOK_SECRETS ?? [],

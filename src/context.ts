@@ -40,9 +40,10 @@ export function createAppContext(opts: {
     verifyToken: createTokenVerifier(config.auth),
     opsIngest: new GroupCommitter<OpsEvent, AcceptOutcome>({
       write: (events) => acceptOpsEvents(db, events),
-      maxBatch: 100,
-      // Leave pool connections for reads and the rest of the API.
-      maxInFlight: Math.max(1, Math.min(4, config.database.poolSize - 2)),
+      maxBatch: config.ingest.maxBatch,
+      // Fewer transactions at once means larger batches: each commit has a fixed cost (the job
+      // queue's add_jobs and notify) that a batch shares. Leave connections for the rest of the API.
+      maxInFlight: Math.max(1, Math.min(config.ingest.maxInFlight, config.database.poolSize - 2)),
       onBatchError: (error, size) =>
         ingestLogger.warn({ err: error, size }, 'group commit failed; writing its events one by one'),
     }),

@@ -29,6 +29,7 @@ export async function startGatewayProcess(opts: {
   poolSize: number;
   root?: string | undefined;
   nodeArgs?: readonly string[];
+  env?: Record<string, string>;
 }): Promise<GatewayProcess> {
   const opsSecret = `whsec_${randomBytes(32).toString('base64')}`;
   const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), 'src/main.ts', 'web'], {
@@ -44,6 +45,7 @@ export async function startGatewayProcess(opts: {
       OPS_WEBHOOK_SECRETS: opsSecret,
       AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
       TOKEN_ENCRYPTION_KEYS: randomBytes(32).toString('base64url'),
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -33,7 +33,7 @@ const USAGE = `usage: node bench/ingress.ts [options]
   --strict             exit with status 3 when a performance target is missed
   --gateway-root DIR   run the gateway from DIR (a copy of this repo) instead of this checkout
   --show-gateway-log   print every line the gateway logged (default: the first 5)
-  --gateway-node-args  extra node flags for the gateway, space-separated (e.g. --gateway-node-args=--cpu-prof)
+  --gateway-node-args  node flags for the gateway, space-separated (default: those of npm run start:web)
   --help`;
 
 function wholeNumber(name: string, value: string, min: number): number {
@@ -66,7 +66,8 @@ export function readOptions(argv: string[]): BenchOptions {
         'keep-database': { type: 'boolean', default: false },
         strict: { type: 'boolean', default: false },
         'gateway-root': { type: 'string' },
-        'gateway-node-args': { type: 'string', default: '' },
+        // The same V8 flags as `npm run start:web` (package.json), so the bench measures production.
+        'gateway-node-args': { type: 'string', default: '--max-semi-space-size=4 --max-old-space-size=192' },
         'show-gateway-log': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
