@@ -52,6 +52,7 @@ const EnvSchema = v.object({
   EMBEDDED_PG_PORT: intInRange(54329, 1024, 65535),
   WORKER_CONCURRENCY: intInRange(8, 1, 100),
   PUSH_DEBOUNCE_MS: intInRange(1_000, 0, 60_000),
+  PROVIDER_REQUEST_TIMEOUT_MS: intInRange(30_000, 1_000, 300_000),
   INGEST_MAX_BATCH: intInRange(200, 1, 1_000),
   INGEST_MAX_IN_FLIGHT: intInRange(2, 1, 32),
   SHUTDOWN_TIMEOUT_MS: intInRange(25_000, 1_000, 600_000),
@@ -92,7 +93,7 @@ export interface Config {
   };
   readonly worker: { readonly concurrency: number };
   /** How long a tenant's newly queued documents gather before a push, so batches fill up. */
-  readonly push: { readonly debounceMs: number };
+  readonly push: { readonly debounceMs: number; readonly requestTimeoutMs: number };
   /** Group commit of webhook ingress: events per transaction, transactions at once. */
   readonly ingest: { readonly maxBatch: number; readonly maxInFlight: number };
   readonly shutdownTimeoutMs: number;
@@ -203,7 +204,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       embedded: { dataDir: path.resolve(env.LEDGERPORT_DATA_DIR, 'pg'), port: env.EMBEDDED_PG_PORT },
     },
     worker: { concurrency: env.WORKER_CONCURRENCY },
-    push: { debounceMs: env.PUSH_DEBOUNCE_MS },
+    push: { debounceMs: env.PUSH_DEBOUNCE_MS, requestTimeoutMs: env.PROVIDER_REQUEST_TIMEOUT_MS },
     ingest: { maxBatch: env.INGEST_MAX_BATCH, maxInFlight: env.INGEST_MAX_IN_FLIGHT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     dataDir: path.resolve(env.LEDGERPORT_DATA_DIR),

@@ -29,6 +29,7 @@ export function taskDeps(config: Config, opts: { pool: pg.Pool; db: Database; lo
     cipher: services.cipher,
     now: opts.now ?? (() => new Date()),
     pushDebounceMs: config.push.debounceMs,
+    requestTimeoutMs: config.push.requestTimeoutMs,
   };
 }
 

@@ -13,4 +13,5 @@ export interface TaskDeps {
   readonly cipher: TokenCipher;
   readonly now: () => Date;
   readonly pushDebounceMs: number;
+  readonly requestTimeoutMs: number;
 }

@@ -23,7 +23,7 @@ export function createProviders(config: Config, deps: { db: Database; governor: 
       governor: deps.governor,
       logger: deps.logger.child({ provider: 'xero' }),
       apiUrl: config.xero.apiUrl,
-      timeoutMs: 30_000,
+      timeoutMs: config.push.requestTimeoutMs,
       maxGovernorWaitMs: 5_000,
       oauth: createXeroOAuth(config.xero, callbackUrl(config, 'xero')),
     });

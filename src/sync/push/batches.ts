@@ -149,13 +149,21 @@ export async function startReplayAttempts(db: Database, batchId: string, ids: re
       and not exists (select 1 from sync_attempts a where a.push_batch_id = ${batchId}::uuid and a.document_id = d.id and a.finished_at is null)`.execute(db);
 }
 
-export type OpenBatch = { id: string; idempotencyKey: string; request: { body: unknown; documentIds: string[] } | null; documentIds: string[]; attempts: number };
+export type OpenBatch = {
+  id: string;
+  idempotencyKey: string;
+  request: { body: unknown; documentIds: string[] } | null;
+  documentIds: string[];
+  attempts: number;
+  status: 'sending' | 'uncertain' | 'done';
+  updatedAt: Date;
+};
 
 /** Batches left sending (their pusher died) or uncertain: settled before anything new is sent. */
 export async function openBatches(db: Database, tenantId: string): Promise<OpenBatch[]> {
   const rows = await db
     .selectFrom('push_batches')
-    .select(['id', 'idempotency_key', 'request', 'document_ids', 'attempts'])
+    .select(['id', 'idempotency_key', 'request', 'document_ids', 'attempts', 'status', 'updated_at'])
     .where('tenant_id', '=', tenantId)
     .where('status', '<>', 'done')
     .orderBy('created_at')
@@ -166,6 +174,8 @@ export async function openBatches(db: Database, tenantId: string): Promise<OpenB
     request: r.request as OpenBatch['request'],
     documentIds: r.document_ids,
     attempts: r.attempts,
+    status: r.status,
+    updatedAt: r.updated_at,
   }));
 }
 

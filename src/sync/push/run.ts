@@ -9,6 +9,8 @@ import { applyOutcomes, claimBatch, deferBatch, markUncertain, openBatches, star
 
 export interface PushDeps extends SessionDeps {
   readonly pool: pg.Pool;
+  /** A provider request is abandoned after this; a dead pusher's request is replayed only once it is over. */
+  readonly requestTimeoutMs: number;
   readonly providers: Partial<Record<ProviderName, AccountingProvider>>;
   readonly logger: Logger;
 }
@@ -97,6 +99,13 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
       await deferBatch(deps.db, open.id, open.documentIds, 'interrupted before sending; queued again');
       log.warn({ batchId: open.id }, 'batch interrupted before sending; documents queued again');
       return undefined;
+    }
+    if (open.status === 'sending') {
+      // Its pusher died mid-request. That request may still be running at the provider; replaying
+      // the key alongside it could create the document twice, so wait until it must be over.
+      const settledAt = open.updatedAt.getTime() + deps.requestTimeoutMs + 5_000;
+      const wait = settledAt - deps.now().getTime();
+      if (wait > 0) return reschedule(wait, 'an interrupted request may still be in flight');
     }
     log.info({ batchId: open.id, attempts: open.attempts }, 'settling a batch with an unknown outcome by replaying its idempotency key');
     await startReplayAttempts(deps.db, open.id, open.request.documentIds);
