@@ -77,6 +77,9 @@ const EnvSchema = v.object({
   QBO_API_URL: urlWithDefault('https://quickbooks.api.intuit.com'),
   QBO_OAUTH_URL: urlWithDefault('https://oauth.platform.intuit.com'),
   QBO_AUTHORIZE_URL: urlWithDefault('https://appcenter.intuit.com/connect/oauth2'),
+  // change feed: outbound webhooks to the platform (both or neither)
+  PLATFORM_WEBHOOK_URL: optionalUrl,
+  PLATFORM_WEBHOOK_SECRET: v.optional(whsecSecret),
 });
 
 type Env = v.InferOutput<typeof EnvSchema>;
@@ -124,6 +127,8 @@ export interface Config {
   };
   /** Set when development secrets were generated because none were configured. */
   readonly generatedSecretsFile: string | undefined;
+  /** Change feed delivery: both set (webhooks are sent, signed with `secret`) or neither. */
+  readonly platformWebhook: { readonly url?: string; readonly secret?: string };
 }
 
 export class ConfigError extends Error {
@@ -189,6 +194,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!given.AUTH_JWT_SECRET && !given.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: one is required');
   if (given.AUTH_JWT_SECRET && given.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET and AUTH_JWKS_URL: set only one');
   if (!given.TOKEN_ENCRYPTION_KEYS) problems.push('TOKEN_ENCRYPTION_KEYS: required (one or more 32-byte base64url keys)');
+  if (Boolean(given.PLATFORM_WEBHOOK_URL) !== Boolean(given.PLATFORM_WEBHOOK_SECRET)) {
+    problems.push('PLATFORM_WEBHOOK_URL and PLATFORM_WEBHOOK_SECRET: set both (to deliver the change feed as webhooks) or neither');
+  }
   if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
   const env = result.output;
 
@@ -233,6 +241,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       authorizeUrl: env.QBO_AUTHORIZE_URL.replace(/\/+$/, ''),
     },
     generatedSecretsFile: dev.file,
+    platformWebhook: { url: env.PLATFORM_WEBHOOK_URL, secret: env.PLATFORM_WEBHOOK_SECRET },
   };
   return deepFreeze(config);
 }

@@ -6,6 +6,8 @@ import { acceptOpsEvents, type AcceptOutcome, type OpsEvent } from './ingest/acc
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { createTokenVerifier, type TokenVerifier } from './security/jwt-auth.ts';
 import { createServices, type Services } from './services.ts';
+import type { SessionDeps } from './connections/session.ts';
+import type { ProviderRegistry } from './providers/registry.ts';
 
 /** Everything request handlers need, built once from config and passed explicitly. */
 export interface AppContext {
@@ -19,6 +21,8 @@ export interface AppContext {
   readonly opsIngest: GroupCommitter<OpsEvent, AcceptOutcome>;
   readonly migrationCount: number;
   readonly services: Services;
+  /** What provider sessions, imports and connection changes need, from the parts above. */
+  readonly providerDeps: SessionDeps & { readonly providers: ProviderRegistry };
 }
 
 export function createAppContext(opts: {
@@ -31,12 +35,14 @@ export function createAppContext(opts: {
 }): AppContext {
   const { config, logger, db } = opts;
   const ingestLogger = logger.child({ subsystem: 'ingest' });
+  const services = createServices(config, { db, logger });
+  const now = opts.now ?? (() => new Date());
   return {
     config,
     logger,
     db,
     pool: opts.pool,
-    now: opts.now ?? (() => new Date()),
+    now,
     verifyToken: createTokenVerifier(config.auth),
     opsIngest: new GroupCommitter<OpsEvent, AcceptOutcome>({
       write: (events) => acceptOpsEvents(db, events),
@@ -48,6 +54,7 @@ export function createAppContext(opts: {
         ingestLogger.warn({ err: error, size }, 'group commit failed; writing its events one by one'),
     }),
     migrationCount: opts.migrationCount,
-    services: createServices(config, { db, logger }),
+    services,
+    providerDeps: { db, cipher: services.cipher, feed: services.feed, providers: services.providers, logger, now },
   };
 }

@@ -6,6 +6,12 @@ export interface TaskPayloads {
   route_document: { document_id: string };
   push_documents: { tenant_id: string };
   sweep_pushes: Record<string, never>;
+  import_records: { tenant_id: string; run_id: string; kind: 'contacts' | 'purchase_orders'; dry_run: boolean };
+  schedule_imports: Record<string, never>;
+  sweep_deliveries: Record<string, never>;
+  refresh_record: { tenant_id: string; kind: 'contact' | 'purchase_order'; provider_id: string };
+  /** Change feed: deliver the tenant's undelivered events to PLATFORM_WEBHOOK_URL, in order. */
+  deliver_events: { tenant_id: string };
 }
 export type TaskName = keyof TaskPayloads;
 

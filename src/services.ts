@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import { createFeedWriter, type FeedWriter } from './feed/writer.ts';
 import { createProviders, type ProviderRegistry } from './providers/registry.ts';
 import { createTokenCipher, type TokenCipher } from './security/token-crypto.ts';
 import { createRateGovernor, type RateGovernor } from './sync/rate-governor.ts';
@@ -8,6 +9,7 @@ import { createRateGovernor, type RateGovernor } from './sync/rate-governor.ts';
 /** The parts shared by the web and worker roles, built over one database handle. */
 export interface Services {
   readonly cipher: TokenCipher;
+  readonly feed: FeedWriter;
   readonly governor: RateGovernor;
   readonly providers: ProviderRegistry;
 }
@@ -16,6 +18,7 @@ export function createServices(config: Config, deps: { db: Database; logger: Log
   const governor = createRateGovernor(deps.db);
   return {
     cipher: createTokenCipher(config.tokenEncryptionKeys),
+    feed: createFeedWriter(config.platformWebhook),
     governor,
     providers: createProviders(config, { db: deps.db, governor, logger: deps.logger }),
   };

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { addJobs } from './jobs.ts';
+import type { FetchLike } from './feed/deliver.ts';
 import { createServices } from './services.ts';
 import { createTaskList, CRONTAB } from '../tasks/index.ts';
 import type { TaskDeps } from '../tasks/deps.ts';
@@ -19,7 +20,7 @@ export function graphileLogger(logger: Logger): GraphileLogger {
   });
 }
 
-export function taskDeps(config: Config, opts: { pool: pg.Pool; db: Database; logger: Logger; now?: () => Date }): TaskDeps {
+export function taskDeps(config: Config, opts: { pool: pg.Pool; db: Database; logger: Logger; now?: () => Date; fetch?: FetchLike }): TaskDeps {
   const services = createServices(config, { db: opts.db, logger: opts.logger });
   return {
     db: opts.db,
@@ -30,6 +31,10 @@ export function taskDeps(config: Config, opts: { pool: pg.Pool; db: Database; lo
     now: opts.now ?? (() => new Date()),
     pushDebounceMs: config.push.debounceMs,
     requestTimeoutMs: config.push.requestTimeoutMs,
+    // change feed
+    feed: services.feed,
+    platformWebhook: config.platformWebhook,
+    fetch: opts.fetch ?? fetch,
   };
 }
 
@@ -56,6 +61,9 @@ export async function startWorker(opts: { config: Config; pool: pg.Pool; db: Dat
     },
   });
   // Recover at once whatever a previous worker left pending, rather than at the next minute.
-  await addJobs(opts.db, [{ task: 'sweep_pushes', payload: {}, jobKey: 'sweep_pushes' }]);
+  await addJobs(opts.db, [
+    { task: 'sweep_pushes', payload: {}, jobKey: 'sweep_pushes' },
+    { task: 'sweep_deliveries', payload: {}, jobKey: 'sweep_deliveries' },
+  ]);
   return runner;
 }

@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from '../src/db/database.ts';
+import type { FetchLike } from '../src/feed/deliver.ts';
+import type { FeedWriter } from '../src/feed/writer.ts';
 import type { ProviderRegistry } from '../src/providers/registry.ts';
 import type { TokenCipher } from '../src/security/token-crypto.ts';
 
@@ -14,4 +16,12 @@ export interface TaskDeps {
   readonly now: () => Date;
   readonly pushDebounceMs: number;
   readonly requestTimeoutMs: number;
+  // --- change feed
+  /** Appends change-feed events inside a task's own transactions (delivery decided by config). */
+  readonly feed: FeedWriter;
+  /** Where deliver_events sends the feed; both set or neither (config checks). */
+  readonly platformWebhook: { readonly url?: string; readonly secret?: string };
+  /** The HTTP client outbound webhooks use; injectable for tests. */
+  readonly fetch: FetchLike;
+  // --- end change feed
 }

@@ -78,13 +78,14 @@ describe('never twice', () => {
 describe('outcomes', () => {
   it("validation failures are failed with Xero's own messages, and can be retried over the API", async () => {
     const { token } = await setup('org_invalid');
-    await h.request('PUT', '/v1/tenants/org_invalid/defaults', { token, body: { sales_invoice_account: '999' } });
-    const id = await shipAndRun('org_invalid', 'inv_invalid');
+    // Xero refuses a second sales invoice with the same number.
+    await shipAndRun('org_invalid', 'inv_first');
+    const id = await shipAndRun('org_invalid', 'inv_same_number');
     const failed = await doc(id);
     expect(failed.status).toBe('failed');
-    expect(failed.status_reason).toContain("Account code '999' is not a valid code for this document.");
+    expect(failed.status_reason).toContain('Invoice # must be unique.');
     const detail = await h.request('GET', `/v1/tenants/org_invalid/documents/${id}`, { token });
-    expect(detail.body.last_error.provider_errors[0].message).toContain("Account code '999'");
+    expect(detail.body.last_error.provider_errors[0].message).toContain('Invoice # must be unique.');
     expect(detail.body.attempts).toEqual([expect.objectContaining({ outcome: 'failed' })]);
 
     const retry = await h.request('POST', `/v1/tenants/org_invalid/documents/${id}/retry`, { token, headers: { 'idempotency-key': 'retry-1' } });
@@ -95,10 +96,15 @@ describe('outcomes', () => {
     const notFailed = await h.request('POST', `/v1/tenants/org_invalid/documents/${id}/retry`, { token });
     expect(notFailed.status).toBe(409);
     expect(notFailed.body.error.code).toBe('not_failed');
-    // The retry keeps the snapshot it was first queued with, so it fails the same way.
+    // The retry keeps the snapshot it was first queued with, so it fails the same way, with a new key.
     await h.runJobs();
-    expect(await doc(id)).toMatchObject({ status: 'failed', defaults_version: 2 });
-    expect(new Set(creates().map((r) => r.headers['idempotency-key'])).size).toBe(2);
+    expect(await doc(id)).toMatchObject({ status: 'failed', defaults_version: 1 });
+    const keys = creates().filter((r) => (r.body as { Invoices: { InvoiceNumber: string }[] }).Invoices.length === 1).map((r) => r.headers['idempotency-key']);
+    expect(new Set(keys).size).toBe(keys.length);
+    const runs = await h.request('GET', '/v1/tenants/org_invalid/sync-runs?kind=push', { token });
+    expect(runs.body.data[0]).toMatchObject({ kind: 'push', trigger: 'manual', status: 'succeeded', counts: { total: 1, failed: 1 } });
+    const run = await h.request('GET', `/v1/tenants/org_invalid/sync-runs/${runs.body.data[0].id}`, { token });
+    expect(run.body.items).toEqual([expect.objectContaining({ item_id: id, outcome: 'failed', message: expect.stringContaining('Invoice # must be unique.') })]);
   });
 
   it('a refused access token is refreshed once and the call retried', async () => {
@@ -152,7 +158,7 @@ describe('tokens', () => {
     await h.database.db.updateTable('connections').set({ token_set: await cipher.encrypt({ ...tokens, expiresAt: Date.now() - 1000 }) }).where('tenant_id', '=', 'org_race').execute();
     const before = refreshes().length;
     const provider = h.ctx.services.providers.xero!;
-    const deps = { db: h.database.db, cipher, logger: h.ctx.logger, now: () => new Date() };
+    const deps = { ...h.ctx.providerDeps, db: h.database.db };
     const results = await Promise.all(Array.from({ length: 50 }, async () => (await openSession(deps, provider, 'org_race')).accessToken()));
     expect(refreshes().length - before).toBe(1);
     expect(new Set(results).size).toBe(1);

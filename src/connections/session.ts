@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
+import type { FeedWriter } from '../feed/writer.ts';
 import type { TokenCipher } from '../security/token-crypto.ts';
 import { holdQueuedDocuments } from '../sync/lifecycle.ts';
 import { InvalidGrantError, type AccountingProvider, type ProviderSession, type TokenSet } from '../providers/types.ts';
@@ -18,6 +19,8 @@ export class ConnectionUnavailableError extends Error {
 
 export interface SessionDeps {
   readonly db: Database;
+  /** Where "connection.needs_reauth" is announced to the platform. */
+  readonly feed: FeedWriter;
   readonly cipher: TokenCipher;
   readonly logger: Logger;
   readonly now: () => Date;
@@ -80,6 +83,7 @@ export async function openSession(deps: SessionDeps, provider: AccountingProvide
           .where('tenant_id', '=', tenantId)
           .execute();
         const held = await holdQueuedDocuments(tx, tenantId, 'connection_needs_reauth');
+        await deps.feed.appendEvent(tx, tenantId, 'connection.needs_reauth', { provider: provider.name, reason: 'refresh token refused (invalid_grant)', documents_held: held });
         log.warn({ held }, 'refresh token refused (invalid_grant); connection needs reauthorisation');
         return { kind: 'unavailable' as const, status: 'needs_reauth' };
       }

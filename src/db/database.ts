@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { DB } from './schema.ts';
 
 export type Database = Kysely<DB>;
+
+const DATE_OID = 1082;
 export type Tx = Transaction<DB>;
 
 export interface DatabaseHandle {
@@ -19,6 +21,11 @@ export function createDatabase(opts: { connectionString: string; poolSize: numbe
     // Fail fast instead of hanging a request when the database is unreachable.
     connectionTimeoutMillis: 5_000,
     application_name: 'ledgerport',
+    // A calendar date stays a 'YYYY-MM-DD' string: as a JS Date it would shift with the time zone.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   // pg attaches the client to its errors; log only what explains the failure.

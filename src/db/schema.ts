@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { RecordTables } from './schema-records.ts';
 
 /** Table types for Kysely. pg returns bigint as string, which keeps cursors exact. */
 
@@ -64,6 +65,7 @@ export interface PushBatchesTable {
   last_error: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  run_id: string | null;
 }
 
 export interface PostingDefaultsTable {
@@ -140,7 +142,27 @@ export interface ApiIdempotencyKeysTable {
   created_at: Generated<Date>;
 }
 
-export interface DB {
+// --- change feed (sql/0006_change_feed.sql)
+export interface FeedCountersTable {
+  tenant_id: string;
+  last_seq: string;
+}
+
+export interface OutboundEventsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  seq: string;
+  type: string;
+  data: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  delivered_at: Date | null;
+  delivery_attempts: Generated<number>;
+  last_delivery_error: string | null;
+  next_attempt_at: Date | null;
+}
+// --- end change feed
+
+export interface DB extends RecordTables {
   tenants: TenantsTable;
   connections: ConnectionsTable;
   posting_defaults: PostingDefaultsTable;
@@ -152,6 +174,8 @@ export interface DB {
   provider_catalog: ProviderCatalogTable;
   push_batches: PushBatchesTable;
   api_idempotency_keys: ApiIdempotencyKeysTable;
+  feed_counters: FeedCountersTable; // change feed
+  outbound_events: OutboundEventsTable; // change feed
 }
 
 export type Document = Selectable<DocumentsTable>;

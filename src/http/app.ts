@@ -10,9 +10,13 @@ import { requestLog } from './request-log.ts';
 import { connectionRoutes } from './routes/connection.ts';
 import { defaultsRoutes } from './routes/defaults.ts';
 import { documentRoutes } from './routes/documents.ts';
+import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { oauthCallbackRoutes } from './routes/oauth-callback.ts';
 import { openapiRoutes } from './routes/openapi.ts';
+import { recordRoutes } from './routes/records.ts';
+import { syncRunRoutes } from './routes/sync-runs.ts';
+import { xeroWebhookRoutes } from './routes/xero-webhooks.ts';
 import { opsWebhookRoutes } from './routes/ops-webhooks.ts';
 
 export function createApp(ctx: AppContext) {
@@ -21,7 +25,10 @@ export function createApp(ctx: AppContext) {
     .use('*', requireTenantAccess(ctx))
     .route('/', documentRoutes(ctx))
     .route('/', defaultsRoutes(ctx))
-    .route('/', connectionRoutes(ctx));
+    .route('/', connectionRoutes(ctx))
+    .route('/', eventRoutes(ctx))
+    .route('/', recordRoutes(ctx))
+    .route('/', syncRunRoutes(ctx));
 
   const app = new Hono<AppEnv>()
     .use('*', requestId({ limitLength: 100 }))
@@ -39,6 +46,7 @@ export function createApp(ctx: AppContext) {
     .route('/', openapiRoutes())
     .route('/', opsWebhookRoutes(ctx))
     .route('/', oauthCallbackRoutes(ctx))
+    .route('/', xeroWebhookRoutes(ctx))
     .route('/v1/tenants/:tenant_id', tenantApi);
 
   app.notFound((c) => c.json(errorBody(c, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), 404));

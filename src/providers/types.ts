@@ -113,4 +113,75 @@ export interface AccountingProvider {
   prepareBatch(session: ProviderSession, documents: readonly DocumentToPush[]): Promise<PreparedBatch>;
   /** Sends a prepared request; per-document outcomes in request order, or throws ProviderError. */
   sendBatch(session: ProviderSession, batch: { request: unknown; documentIds: readonly string[] }, idempotencyKey: string): Promise<DocumentOutcome[]>;
+  readonly records: ProviderRecords;
+  /** What in the posting defaults the organisation does not have (unknown account, no fitting tax type). */
+  checkDefaults(defaults: PostingDefaults, catalog: { accounts: readonly ProviderAccount[]; taxRates: readonly ProviderTaxRate[] }): DefaultsProblem[];
+}
+
+export interface DefaultsProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** A contact (customer and/or supplier) as the provider keeps it, in provider-neutral form. */
+export interface ProviderContact {
+  readonly id: string;
+  readonly name: string;
+  readonly email: string | null;
+  readonly phones: readonly { type: string; number: string }[];
+  readonly addresses: readonly { type: string; lines: string[]; city: string | null; region: string | null; postalCode: string | null; country: string | null }[];
+  readonly taxNumber: string | null;
+  readonly isCustomer: boolean;
+  readonly isSupplier: boolean;
+  readonly archived: boolean;
+  readonly updatedAt: Date | null;
+}
+
+export interface ProviderPurchaseOrder {
+  readonly id: string;
+  readonly number: string | null;
+  readonly reference: string | null;
+  /** Open: authorised and neither billed nor deleted. */
+  readonly open: boolean;
+  readonly providerStatus: string;
+  readonly supplier: { id: string; name: string };
+  readonly lines: readonly { description: string; quantity: string; unitPrice: string; itemCode: string | null; accountCode: string | null; lineAmount: string | null }[];
+  readonly currency: string | null;
+  readonly issueDate: string | null;
+  readonly deliveryDate: string | null;
+  readonly total: string | null;
+  readonly updatedAt: Date | null;
+}
+
+export interface ProviderAccount {
+  readonly code: string;
+  readonly name: string;
+  readonly type: string;
+  readonly status: 'active' | 'archived';
+  readonly description: string | null;
+}
+
+export interface ProviderTaxRate {
+  readonly code: string;
+  readonly name: string;
+  readonly rate: number;
+  readonly status: 'active' | 'archived';
+  readonly appliesToSales: boolean;
+  readonly appliesToPurchases: boolean;
+}
+
+/** One page of an incremental import; `nextPage` null when this was the last one. */
+export interface ImportPage<T> {
+  readonly items: readonly T[];
+  readonly nextPage: number | null;
+}
+
+/** The "in" half: what imports, webhook refreshes and the pickers need from a provider. */
+export interface ProviderRecords {
+  contactsPage(session: ProviderSession, opts: { page: number; modifiedSince: Date | null; includeArchived: boolean }): Promise<ImportPage<ProviderContact>>;
+  contact(session: ProviderSession, id: string): Promise<ProviderContact | null>;
+  purchaseOrdersPage(session: ProviderSession, opts: { page: number; modifiedSince: Date | null; onlyOpen: boolean }): Promise<ImportPage<ProviderPurchaseOrder>>;
+  purchaseOrder(session: ProviderSession, id: string): Promise<ProviderPurchaseOrder | null>;
+  accounts(session: ProviderSession): Promise<ProviderAccount[]>;
+  taxRates(session: ProviderSession): Promise<ProviderTaxRate[]>;
 }

@@ -4,7 +4,7 @@ import type { BillStatus, DocumentStatus } from '../db/schema.ts';
 import { conflict, notFound } from '../errors.ts';
 import { enqueuePush } from '../jobs.ts';
 import { currentDefaults } from './defaults.ts';
-import { HOLD_REASONS, transition } from './lifecycle.ts';
+import { HOLD_REASONS, MANUAL_PUSH_REASON, RETRY_REASON, transition } from './lifecycle.ts';
 
 async function lockDocument(tx: Tx, tenantId: string, documentId: string) {
   const doc = await tx
@@ -35,7 +35,7 @@ export async function pushManually(db: Database, logger: Logger, tenantId: strin
     await requireConnected(tx, tenantId);
     const defaults = await currentDefaults(tx, tenantId);
     const patch = doc.defaults_version === null ? { defaults_version: defaults.version, defaults_snapshot: JSON.stringify(defaults.settings) } : {};
-    await transition(tx, doc, 'queued', { reason: 'pushed manually', patch });
+    await transition(tx, doc, 'queued', { reason: MANUAL_PUSH_REASON, patch });
     await enqueuePush(tx, tenantId, new Date());
     logger.info({ tenantId, documentId }, 'document pushed manually');
     return 'queued' as const;
@@ -66,7 +66,7 @@ export async function retryFailed(db: Database, logger: Logger, tenantId: string
     const doc = await lockDocument(tx, tenantId, documentId);
     if (doc.status !== 'failed') throw conflict('not_failed', `only failed documents can be retried; this one is ${doc.status}`, { status: doc.status });
     await requireConnected(tx, tenantId);
-    await transition(tx, doc, 'queued', { reason: 'retry requested', patch: { last_error: null } });
+    await transition(tx, doc, 'queued', { reason: RETRY_REASON, patch: { last_error: null } });
     await enqueuePush(tx, tenantId, new Date());
     logger.info({ tenantId, documentId }, 'failed document queued for retry');
     return 'queued' as const;

@@ -46,6 +46,10 @@ export function assertTransition(from: DocumentStatus, to: DocumentStatus): void
   if (!canTransition(from, to)) throw new InvalidTransitionError(from, to);
 }
 
+/** The reasons recorded when a document is queued over the API (push runs show them as manual). */
+export const MANUAL_PUSH_REASON = 'pushed manually';
+export const RETRY_REASON = 'retry requested';
+
 /** Why a document is held, as shown to the platform. */
 export const HOLD_REASONS = {
   no_connection: 'the tenant has no accounting connection yet',

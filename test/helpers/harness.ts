@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { serve } from '@hono/node-server';
 import { runOnce } from 'graphile-worker';
 import { SignJWT } from 'jose';
 import pino from 'pino';
@@ -53,6 +54,8 @@ export interface Harness {
   readonly database: DatabaseHandle;
   readonly logs: LogCapture;
   readonly dbUrl: string;
+  /** Serves the app on 127.0.0.1 (for callers that need real HTTP, like provider webhooks). */
+  listen(): Promise<{ url: string; close: () => Promise<void> }>;
   /** Calls the app in-process and checks the response against openapi.yaml. */
   request(method: string, path: string, init?: { body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string>; token?: string }): Promise<SpecCheckedResponse>;
   token(tenantId: string, opts?: { expiresIn?: string; secret?: string }): Promise<string>;
@@ -92,6 +95,12 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
     logs,
     dbUrl: testDb.url,
     request,
+    listen: () =>
+      new Promise((resolve) => {
+        const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+          resolve({ url: `http://127.0.0.1:${info.port}`, close: () => new Promise<void>((done) => server.close(() => done())) }),
+        );
+      }),
     token: (tenantId, tokenOpts = {}) =>
       new SignJWT({ tenant_id: tenantId })
         .setProtectedHeader({ alg: 'HS256' })

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, unprocessable } from '../../errors.ts';
+import { defaultsProblems } from '../../sync/check-defaults.ts';
 import { currentDefaults, PostingDefaultsInput, saveDefaults, type VersionedDefaults } from '../../sync/defaults.ts';
 import { tenantExists } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
@@ -20,6 +21,14 @@ export function defaultsRoutes(ctx: AppContext) {
     .put('/defaults', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
       const settings = parseInput(PostingDefaultsInput, await readJson(c.req), 'posting defaults');
+      const problems = await defaultsProblems(
+        ctx.providerDeps,
+        tenantId,
+        settings,
+      );
+      if (problems.length > 0) {
+        throw unprocessable('not_in_organisation', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
+      }
       const saved = await ctx.db.transaction().execute((tx) => saveDefaults(tx, tenantId, settings));
       ctx.logger.info({ tenantId, version: saved.version }, 'posting defaults saved');
       return c.json(defaultsBody(tenantId, saved));

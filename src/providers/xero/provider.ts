@@ -1,48 +1,46 @@
-import { sql } from 'kysely';
 import type { Invoices } from 'xero-node';
 import type { Database } from '../../db/database.ts';
 import { CAPABILITIES } from '../capabilities.ts';
+import { cachedCatalog } from '../catalog.ts';
 import type { AccountingProvider, DocumentOutcome, ProviderOAuth, ProviderSession } from '../types.ts';
 import { callXero, type XeroClientDeps } from './client.ts';
 import { resolveXeroContacts } from './contacts.ts';
 import { partyOf, toXeroInvoice, type XeroInvoiceModel } from './mapping.ts';
-import type { XeroTaxRate } from './tax.ts';
-
-// Tax rates change rarely; a day-old copy is fine, and a mapping failure refreshes it.
-const TAX_RATES_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+import { createXeroRecords } from './records.ts';
+import { chooseTaxType, type XeroTaxRate } from './tax.ts';
+import { accountProblems } from '../check-accounts.ts';
 
 export function createXeroProvider(deps: XeroClientDeps & { db: Database; oauth: ProviderOAuth }): AccountingProvider {
-  async function taxRates(session: ProviderSession, forceRefresh = false): Promise<XeroTaxRate[]> {
-    if (!forceRefresh) {
-      const cached = await deps.db
-        .selectFrom('provider_catalog')
-        .select(['data', 'fetched_at'])
-        .where('tenant_id', '=', session.tenantId)
-        .where('kind', '=', 'tax_rates')
-        .executeTakeFirst();
-      if (cached && Date.now() - cached.fetched_at.getTime() < TAX_RATES_MAX_AGE_MS) return cached.data as XeroTaxRate[];
-    }
-    const body = await callXero(deps, session, 'getTaxRates', (api, orgId) => api.getTaxRates(orgId));
-    const rates: XeroTaxRate[] = (body.taxRates ?? []).map((r) => ({
-      taxType: r.taxType ?? '',
-      name: r.name ?? '',
-      status: String(r.status ?? ''),
-      effectiveRate: Number(r.effectiveRate ?? 0),
-      canApplyToRevenue: Boolean(r.canApplyToRevenue),
-      canApplyToExpenses: Boolean(r.canApplyToExpenses),
+  const records = createXeroRecords(deps);
+  const taxRates = async (session: ProviderSession, refresh = false): Promise<XeroTaxRate[]> => {
+    const { data } = await cachedCatalog(deps.db, records, session, 'tax_rates', { refresh });
+    return data.map((r) => ({
+      taxType: r.code,
+      name: r.name,
+      status: r.status === 'active' ? 'ACTIVE' : 'ARCHIVED',
+      effectiveRate: r.rate,
+      canApplyToRevenue: r.appliesToSales,
+      canApplyToExpenses: r.appliesToPurchases,
     }));
-    await deps.db
-      .insertInto('provider_catalog')
-      .values({ tenant_id: session.tenantId, kind: 'tax_rates', data: JSON.stringify(rates) })
-      .onConflict((oc) => oc.columns(['tenant_id', 'kind']).doUpdateSet({ data: JSON.stringify(rates), fetched_at: sql`now()` }))
-      .execute();
-    return rates;
-  }
+  };
 
   return {
     name: 'xero',
     capabilities: CAPABILITIES.xero,
     oauth: deps.oauth,
+    records,
+    checkDefaults(defaults, catalog) {
+      const problems = accountProblems(defaults, catalog.accounts);
+      const rates = catalog.taxRates.map((r) => ({
+        taxType: r.code, name: r.name, status: r.status === 'active' ? 'ACTIVE' : 'ARCHIVED',
+        effectiveRate: r.rate, canApplyToRevenue: r.appliesToSales, canApplyToExpenses: r.appliesToPurchases,
+      }));
+      for (const side of ['revenue', 'expenses'] as const) {
+        const chosen = chooseTaxType(rates, { treatment: defaults.tax_treatment, side });
+        if ('error' in chosen) problems.push({ field: 'tax_treatment', message: `${defaults.tax_treatment}: ${chosen.error}` });
+      }
+      return problems;
+    },
 
     async prepareBatch(session, documents) {
       const { contactIds, failures } = await resolveXeroContacts(deps, session, documents.map(partyOf));

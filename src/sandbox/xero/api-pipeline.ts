@@ -97,7 +97,7 @@ export function accountingPipeline(ctx: SandboxContext): MiddlewareHandler<ApiEn
     c.set('org', org);
     org.stats.calls++;
 
-    const forced = ctx.faults.take429(fullPath);
+    const forced = ctx.faults.take429(fullPath, entry.query);
     const acquired = forced ? undefined : ctx.limiter.acquire(tenantId);
     if (forced || (acquired && !acquired.ok)) {
       const p = forced ?? (acquired && !acquired.ok ? acquired : { problem: 'minute' as const, retryAfterS: 60 });
@@ -111,9 +111,9 @@ export function accountingPipeline(ctx: SandboxContext): MiddlewareHandler<ApiEn
     if (!acquired?.ok) return c.json(problem(500, 'An error occurred', 'limiter'), 500);
     try {
       for (const [k, v] of Object.entries(acquired.headers)) c.header(k, v);
-      const delay = ctx.faults.takeDelay(fullPath);
+      const delay = ctx.faults.takeDelay(fullPath, entry.query);
       if (delay !== undefined) await sleep(delay);
-      const failure = ctx.faults.takeFailure(fullPath);
+      const failure = ctx.faults.takeFailure(fullPath, entry.query);
       if (failure !== undefined) {
         const title = failure === 503 ? 'Service Unavailable' : failure === 502 ? 'Bad Gateway' : 'An error occurred';
         return c.json(problem(failure, title, 'An error occurred in Xero. Check the API Status page for current service status.'), failure as 500);
@@ -140,7 +140,7 @@ export function accountingPipeline(ctx: SandboxContext): MiddlewareHandler<ApiEn
       } else {
         await next();
       }
-      if (isWrite && ctx.faults.takeDrop(fullPath)) drop(c, entry);
+      if (isWrite && ctx.faults.takeDrop(fullPath, entry.query)) drop(c, entry);
     } finally {
       acquired.release();
     }

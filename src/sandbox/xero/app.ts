@@ -7,6 +7,7 @@ import { contactsRoutes } from './contacts-routes.ts';
 import type { ApiEnv, SandboxContext } from './context.ts';
 import { invoicesRoutes } from './invoices-routes.ts';
 import { identityRoutes, loginRoutes } from './oauth-routes.ts';
+import { purchaseOrdersRoutes } from './purchase-orders-routes.ts';
 import { settingsRoutes } from './settings-routes.ts';
 import { notFound, problem } from './xero-format.ts';
 
@@ -19,12 +20,14 @@ export function createApp(ctx: SandboxContext): Hono<{ Bindings: HttpBindings }>
 
   // Faults for login/identity routes (API routes take theirs inside the accounting pipeline).
   app.use('*', async (c, next) => {
-    const path = new URL(c.req.url).pathname;
+    const url = new URL(c.req.url);
+    const path = url.pathname;
     if (!path.startsWith(`${API_PREFIX}/`)) {
       const rel = path.replace(/^\/(login|identity)(?=\/)/, '');
-      const delay = ctx.faults.takeDelay(rel);
+      const query = Object.fromEntries(url.searchParams);
+      const delay = ctx.faults.takeDelay(rel, query);
       if (delay !== undefined) await sleep(delay);
-      const failure = ctx.faults.takeFailure(rel);
+      const failure = ctx.faults.takeFailure(rel, query);
       if (failure !== undefined) return c.json(problem(failure, 'An error occurred', 'Injected failure'), failure as 500);
     }
     await next();
@@ -38,6 +41,7 @@ export function createApp(ctx: SandboxContext): Hono<{ Bindings: HttpBindings }>
   accounting.route('/', settingsRoutes(ctx));
   accounting.route('/', contactsRoutes(ctx));
   accounting.route('/', invoicesRoutes(ctx));
+  accounting.route('/', purchaseOrdersRoutes(ctx));
   accounting.all('*', (c) => c.json(notFound(), 404));
 
   const api = new Hono<ApiEnv>();

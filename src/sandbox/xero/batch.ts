@@ -1,4 +1,4 @@
-// Xero batch-write semantics shared by Contacts and Invoices.
+// Xero batch-write semantics shared by Contacts, Invoices and PurchaseOrders.
 //  summarizeErrors=true (default): any invalid element → 400 ValidationException, nothing is saved.
 //  summarizeErrors=false: 200, each element carries StatusAttributeString OK/ERROR.
 import type { OrgState } from './store.ts';
@@ -12,17 +12,21 @@ export interface BatchResponse { status: 200 | 400; body: JsonObject }
 function snapshot(org: OrgState): () => void {
   const contacts = new Map(org.contacts);
   const invoices = new Map(org.invoices);
+  const purchaseOrders = new Map(org.purchaseOrders);
   const seq = org.nextInvoiceNumber;
+  const poSeq = org.nextPurchaseOrderNumber;
   return () => {
     org.contacts = contacts;
     org.invoices = invoices;
     org.nextInvoiceNumber = seq;
+    org.purchaseOrders = purchaseOrders;
+    org.nextPurchaseOrderNumber = poSeq;
   };
 }
 
 export function runBatch(
   org: OrgState,
-  key: 'Invoices' | 'Contacts',
+  key: 'Invoices' | 'Contacts' | 'PurchaseOrders',
   items: unknown[],
   summarize: boolean,
   now: number,

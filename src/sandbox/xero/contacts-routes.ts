@@ -28,11 +28,13 @@ export function contactsRoutes(ctx: SandboxContext): Hono<ApiEnv> {
     const includeArchived = c.req.query('includeArchived')?.toLowerCase() === 'true';
     const summaryOnly = c.req.query('summaryOnly')?.toLowerCase() === 'true';
     const ids = c.req.query('IDs');
-    const rows = [...org.contacts.values()].map((r) => ({ id: r.ContactID, updatedMs: r.updatedMs, json: contactJson(r, summaryOnly), status: r.ContactStatus }));
     // Archived contacts are hidden unless includeArchived=true, asked for by ID, or filtered on in `where`.
     const where = c.req.query('where') ?? '';
     const showArchived = includeArchived || Boolean(ids) || /ContactStatus/i.test(where);
-    const res = listQuery(c, rows, CONTACT_FIELDS, (r) => showArchived || r.json.ContactStatus !== 'ARCHIVED');
+    const res = listQuery(c, org.contacts.values(), {
+      id: (r) => r.ContactID, updatedMs: (r) => r.updatedMs, json: (r) => contactJson(r, summaryOnly), fields: CONTACT_FIELDS,
+      extra: (r) => showArchived || r.ContactStatus !== 'ARCHIVED',
+    });
     if (!res.ok) return c.json(res.body, res.status);
     return c.json(envelope(ctx.clock.now(), { ...(res.pagination ? { pagination: res.pagination } : {}), Contacts: res.items }));
   });

@@ -11,13 +11,16 @@ import type { Consent, SandboxContext } from './context.ts';
 import { contactJson } from './contacts.ts';
 import { createContractChecker } from './contract.ts';
 import { createFaults } from './faults.ts';
-import type { FailOptions, Force429Options } from './faults.ts';
+import type { FailOptions, FaultTarget, Force429Options } from './faults.ts';
 import { createIdempotencyCache } from './idempotency.ts';
 import { invoiceJson } from './invoice-json.ts';
 import { createTokenSigner } from './jwt.ts';
 import { createLimiter } from './limits.ts';
 import { createOAuthStore } from './oauth-store.ts';
 import type { Connection } from './oauth-store.ts';
+import { purchaseOrderJson } from './purchase-orders.ts';
+import { patchContact, patchPurchaseOrder, seedContacts, seedPurchaseOrders } from './seed-data.ts';
+import type { SeedContact, SeedPurchaseOrder } from './seed-data.ts';
 import { createStore, emptyStats } from './store.ts';
 import type { AddOrganisationInput, OrgState } from './store.ts';
 import { grantTokens } from './test-grant.ts';
@@ -25,9 +28,15 @@ import type { GrantTokensOptions, TokenResponse } from './test-grant.ts';
 import type {
   ContractViolation, JsonObject, Organisation, OrgStats, RateLimits, RequestLogEntry, TokenRequestLogEntry,
 } from './types.ts';
+import { createWebhookSender } from './webhooks.ts';
+import type { IntentToReceiveResult, SendWebhookOptions, WebhookEventInput, WebhookResult } from './webhooks.ts';
 
 export type { Consent } from './context.ts';
-export type { FailOptions, Force429Options } from './faults.ts';
+export type { FailOptions, FaultTarget, Force429Options, QueryMatch } from './faults.ts';
+export type { SeedContact, SeedPurchaseOrder } from './seed-data.ts';
+export type {
+  IntentToReceiveResult, SendWebhookOptions, WebhookEventCategory, WebhookEventInput, WebhookResult,
+} from './webhooks.ts';
 export type { AddOrganisationInput } from './store.ts';
 export type { GrantTokensOptions, TokenResponse } from './test-grant.ts';
 export type { Connection } from './oauth-store.ts';
@@ -74,16 +83,30 @@ export interface XeroSandbox {
   connections(): Connection[];
   invoices(tenantId: string): JsonObject[];
   contacts(tenantId: string): JsonObject[];
+  purchaseOrders(tenantId: string): JsonObject[];
+  /** Insert contacts directly (fast; for 5,000+-contact organisations). UpdatedDateUTC defaults to now. */
+  addContacts(tenantId: string, contacts: SeedContact[]): JsonObject[];
+  /** Change a contact as a Xero user would; bumps UpdatedDateUTC (strictly later unless given). */
+  updateContact(tenantId: string, contactId: string, patch: SeedContact): JsonObject;
+  /** Create purchase orders with Xero's validation (any Status, optional PurchaseOrderID/UpdatedDateUTC); all or none. */
+  addPurchaseOrders(tenantId: string, orders: SeedPurchaseOrder[]): JsonObject[];
+  /** Change a purchase order as a Xero user would (e.g. `{ Status: 'BILLED' }`); bumps UpdatedDateUTC. */
+  updatePurchaseOrder(tenantId: string, purchaseOrderId: string, patch: SeedPurchaseOrder): JsonObject;
   stats(tenantId: string): OrgStats;
+  /** Fail the next n matching calls; `path` regex and/or `query` (e.g. `{ page: '3' }`) narrow the match. */
   failNext(n: number, opts?: FailOptions): void;
-  delayNext(n: number, ms: number, opts?: { path?: RegExp }): void;
-  dropAfterWrite(n: number, opts?: { path?: RegExp }): void;
+  delayNext(n: number, ms: number, opts?: FaultTarget): void;
+  dropAfterWrite(n: number, opts?: FaultTarget): void;
   force429(n: number, opts?: Force429Options): void;
   revokeRefreshTokens(tenantOrClient?: string): number;
   expireAccessTokens(tenantOrClient?: string): number;
+  /** POST a signed webhook delivery of `events` to `targetUrl`, as Xero does. */
+  sendWebhook(targetUrl: string, events: WebhookEventInput[], opts?: SendWebhookOptions): Promise<WebhookResult>;
+  /** Send Xero's intent-to-receive probe (signed with webhookKey when valid, another key otherwise) and judge the answer. */
+  sendIntentToReceive(targetUrl: string, opts: { valid: boolean; timeoutMs?: number }): Promise<IntentToReceiveResult>;
   /** Run the authorize + code exchange over HTTP, as a consenting user would. */
   grantTokens(opts?: GrantTokensOptions): Promise<TokenResponse>;
-  /** Clear logs, violations, faults, limits, idempotency keys, contacts and invoices. Organisations and tokens stay. */
+  /** Clear logs, violations, faults, limits, idempotency keys, contacts, invoices and purchase orders. Organisations and tokens stay. */
   reset(): void;
 }
 
@@ -134,6 +157,7 @@ export async function startXeroSandbox(opts: XeroSandboxOptions = {}): Promise<X
     if (!s) throw new Error(`unknown tenant ${tenantId}`);
     return s;
   };
+  const webhooks = createWebhookSender({ apiUrl: urls.apiUrl, webhookKey, now: () => clock.now() });
 
   return {
     ...urls,
@@ -155,6 +179,11 @@ export async function startXeroSandbox(opts: XeroSandboxOptions = {}): Promise<X
     connections: () => [...ctx.oauth.connections.values()],
     invoices: (t) => { const s = org(t); return [...s.invoices.values()].map((i) => invoiceJson(s, i)); },
     contacts: (t) => [...org(t).contacts.values()].map((c) => contactJson(c)),
+    purchaseOrders: (t) => { const s = org(t); return [...s.purchaseOrders.values()].map((p) => purchaseOrderJson(s, p)); },
+    addContacts: (t, list) => seedContacts(org(t), list, clock.now()),
+    updateContact: (t, id, patch) => patchContact(org(t), id, patch, clock.now()),
+    addPurchaseOrders: (t, list) => seedPurchaseOrders(org(t), list, clock.now()),
+    updatePurchaseOrder: (t, id, patch) => patchPurchaseOrder(org(t), id, patch, clock.now()),
     stats: (t) => org(t).stats,
     failNext: (n, o) => ctx.faults.failNext(n, o),
     delayNext: (n, ms, o) => ctx.faults.delayNext(n, ms, o),
@@ -163,6 +192,8 @@ export async function startXeroSandbox(opts: XeroSandboxOptions = {}): Promise<X
     revokeRefreshTokens: (m) => ctx.oauth.revokeRefreshTokens(m),
     expireAccessTokens: (m) => ctx.oauth.expireAccessTokens(m),
     grantTokens: (o) => grantTokens(ctx, o),
+    sendWebhook: (target, events, o) => webhooks.send(target, events, o),
+    sendIntentToReceive: (target, o) => webhooks.intentToReceive(target, o),
     reset() {
       ctx.requests.length = 0;
       ctx.tokenRequests.length = 0;

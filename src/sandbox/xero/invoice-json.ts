@@ -1,6 +1,6 @@
 // Xero-shaped JSON for stored invoices.
 import type { OrgState } from './store.ts';
-import type { InvoiceRecord, JsonObject } from './types.ts';
+import type { InvoiceRecord, JsonObject, LineItemRecord } from './types.ts';
 import { dateString, msDate, round2 } from './xero-format.ts';
 
 export const INVOICE_FIELDS: ReadonlySet<string> = new Set([
@@ -10,7 +10,8 @@ export const INVOICE_FIELDS: ReadonlySet<string> = new Set([
   'ExpectedPaymentDate', 'PlannedPaymentDate', 'HasErrors', 'RepeatingInvoiceID',
 ]);
 
-function contactSummary(org: OrgState, id: string): JsonObject {
+/** The contact as embedded in a document. */
+export function contactSummary(org: OrgState, id: string): JsonObject {
   const c = org.contacts.get(id);
   if (!c) return { ContactID: id };
   return {
@@ -63,7 +64,12 @@ export function invoiceJson(org: OrgState, inv: InvoiceRecord, unitdp = 2, summa
     ...(inv.Url ? { Url: inv.Url } : {}),
   };
   if (summaryOnly) return out;
-  out.LineItems = inv.LineItems.map((l): JsonObject => ({
+  out.LineItems = inv.LineItems.map((l) => lineItemJson(org, l, unitdp));
+  return out;
+}
+
+export function lineItemJson(org: OrgState, l: LineItemRecord, unitdp = 2): JsonObject {
+  return {
     Description: l.Description,
     UnitAmount: unitdp === 4 ? l.UnitAmount : round2(l.UnitAmount),
     TaxType: l.TaxType,
@@ -77,6 +83,5 @@ export function invoiceJson(org: OrgState, inv: InvoiceRecord, unitdp = 2, summa
     ...(l.DiscountRate !== undefined ? { DiscountRate: l.DiscountRate } : {}),
     ...(l.DiscountAmount !== undefined ? { DiscountAmount: l.DiscountAmount } : {}),
     LineItemID: l.LineItemID,
-  }));
-  return out;
+  };
 }

@@ -30,13 +30,12 @@ export function invoicesRoutes(ctx: SandboxContext): Hono<ApiEnv> {
     const numbers = list(c.req.query('InvoiceNumbers'));
     const contactIds = list(c.req.query('ContactIDs'));
     const statuses = list(c.req.query('Statuses'));
-    const rows = [...org.invoices.values()].map((r) => ({ id: r.InvoiceID, updatedMs: r.updatedMs, json: invoiceJson(org, r, unitdp(c), summaryOnly) }));
-    const res = listQuery(c, rows, INVOICE_FIELDS, (r) => {
-      const rec = org.invoices.get(r.id);
-      if (!rec) return false;
-      if (numbers && !numbers.has(rec.InvoiceNumber.toLowerCase())) return false;
-      if (contactIds && !contactIds.has(rec.ContactID)) return false;
-      return !statuses || statuses.has(rec.Status.toLowerCase());
+    const dp = unitdp(c);
+    const res = listQuery(c, org.invoices.values(), {
+      id: (r) => r.InvoiceID, updatedMs: (r) => r.updatedMs, json: (r) => invoiceJson(org, r, dp, summaryOnly), fields: INVOICE_FIELDS,
+      extra: (rec) => (!numbers || numbers.has(rec.InvoiceNumber.toLowerCase()))
+        && (!contactIds || contactIds.has(rec.ContactID))
+        && (!statuses || statuses.has(rec.Status.toLowerCase())),
     });
     if (!res.ok) return c.json(res.body, res.status);
     return c.json(envelope(ctx.clock.now(), { ...(res.pagination ? { pagination: res.pagination } : {}), Invoices: res.items }));

@@ -18,9 +18,8 @@ export function settingsRoutes(ctx: SandboxContext): Hono<ApiEnv> {
 
   app.get('/Accounts', (c) => {
     const accounts = c.get('org').accounts.map(toJson);
-    const rows = accounts.map((a) => ({ id: String(a.AccountID), updatedMs: msOf(a.UpdatedDateUTC), json: a }));
     const fields = new Set(accounts.flatMap((a) => Object.keys(a)));
-    const res = listQuery(c, rows, fields);
+    const res = listQuery(c, accounts, { id: (a) => String(a.AccountID), updatedMs: (a) => msOf(a.UpdatedDateUTC), json: (a) => a, fields });
     if (!res.ok) return c.json(res.body, res.status);
     return c.json(envelope(ctx.clock.now(), { Accounts: res.items }));
   });
@@ -33,9 +32,8 @@ export function settingsRoutes(ctx: SandboxContext): Hono<ApiEnv> {
 
   app.get('/TaxRates', (c) => {
     const rates = c.get('org').taxRates.map(toJson);
-    const rows = rates.map((t) => ({ id: String(t.TaxType), updatedMs: 0, json: t }));
     const fields = new Set(rates.flatMap((t) => Object.keys(t)));
-    const res = listQuery(c, rows, fields);
+    const res = listQuery(c, rates, { id: (t) => String(t.TaxType), updatedMs: () => 0, json: (t) => t, fields });
     if (!res.ok) return c.json(res.body, res.status);
     return c.json(envelope(ctx.clock.now(), { TaxRates: res.items }));
   });

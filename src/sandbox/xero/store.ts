@@ -4,7 +4,7 @@ import { seedAccounts } from './seed-accounts.ts';
 import { seedTaxRates } from './seed-tax-rates.ts';
 import { msDate } from './xero-format.ts';
 import type {
-  Account, ContactRecord, InvoiceRecord, Organisation, OrgStats, Region, SandboxClock, TaxRate,
+  Account, ContactRecord, InvoiceRecord, Organisation, OrgStats, PurchaseOrderRecord, Region, SandboxClock, TaxRate,
 } from './types.ts';
 
 export interface OrgState {
@@ -14,6 +14,8 @@ export interface OrgState {
   contacts: Map<string, ContactRecord>;
   invoices: Map<string, InvoiceRecord>;
   nextInvoiceNumber: number;
+  purchaseOrders: Map<string, PurchaseOrderRecord>;
+  nextPurchaseOrderNumber: number;
   stats: OrgStats;
 }
 
@@ -38,7 +40,7 @@ export interface Store {
   orgs: Map<string, OrgState>;
   addOrganisation(input: AddOrganisationInput): Organisation;
   get(tenantId: string): OrgState | undefined;
-  /** Drop all data written through the API (contacts, invoices, stats); organisations stay. */
+  /** Drop all data written through the API (contacts, invoices, purchase orders, stats); organisations stay. */
   resetData(): void;
 }
 
@@ -91,6 +93,8 @@ export function createStore(clock: SandboxClock): Store {
         contacts: new Map(),
         invoices: new Map(),
         nextInvoiceNumber: 1,
+        purchaseOrders: new Map(),
+        nextPurchaseOrderNumber: 1,
         stats: emptyStats(),
       });
       return org;
@@ -100,6 +104,8 @@ export function createStore(clock: SandboxClock): Store {
         s.contacts.clear();
         s.invoices.clear();
         s.nextInvoiceNumber = 1;
+        s.purchaseOrders.clear();
+        s.nextPurchaseOrderNumber = 1;
         s.stats = emptyStats();
       }
     },

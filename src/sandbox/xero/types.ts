@@ -145,6 +145,31 @@ export interface InvoiceRecord {
   updatedMs: number;
 }
 
+export type PurchaseOrderStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'BILLED' | 'DELETED';
+
+export interface PurchaseOrderRecord {
+  PurchaseOrderID: string;
+  PurchaseOrderNumber: string;
+  Reference: string;
+  ContactID: string;
+  dateMs: number;
+  deliveryDateMs?: number;
+  expectedArrivalMs?: number;
+  Status: PurchaseOrderStatus;
+  LineAmountTypes: LineAmountTypes;
+  LineItems: LineItemRecord[];
+  SubTotal: number;
+  TotalTax: number;
+  Total: number;
+  TotalDiscount: number;
+  CurrencyCode: string;
+  CurrencyRate: number;
+  SentToContact: boolean;
+  /** DeliveryAddress, AttentionTo, Telephone, DeliveryInstructions, BrandingThemeID as sent. */
+  extra: Record<string, string>;
+  updatedMs: number;
+}
+
 export interface RequestLogEntry {
   method: string;
   path: string;

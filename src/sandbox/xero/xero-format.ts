@@ -79,3 +79,16 @@ export function apiException(errorNumber: number, type: string, message: string)
 
 export const notFound = (): JsonObject =>
   problem(404, 'Resource Not Found', "The resource you're looking for cannot be found");
+
+/**
+ * An instant given by a test helper: epoch ms, a Date, `/Date(ms+0000)/` or an ISO string
+ * (no zone = UTC). Returns epoch ms, or null when it cannot be read.
+ */
+export function parseInstant(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.getTime();
+  if (typeof value !== 'string') return null;
+  const ms = /^\/Date\((-?\d+)([+-]\d{4})?\)\/$/.exec(value);
+  if (ms?.[1] !== undefined) return Number(ms[1]);
+  return parseModifiedSince(value);
+}

@@ -1,10 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { NewFeedEvent } from '../../feed/types.ts';
+import type { RunItem } from '../runs.ts';
 import { sql } from 'kysely';
 import type { Database, Tx } from '../../db/database.ts';
 import type { Document, DocumentStatus, ProviderName } from '../../db/schema.ts';
 import type { DocumentOutcome, DocumentToPush } from '../../providers/types.ts';
 import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../defaults.ts';
-import { transition } from '../lifecycle.ts';
+import type { FeedWriter } from '../../feed/writer.ts';
+import { MANUAL_PUSH_REASON, RETRY_REASON, transition } from '../lifecycle.ts';
+import { createRun, finishRun, recordItems, setProgress } from '../runs.ts';
 
 /**
  * The provider's Idempotency-Key for one create request: derived from the documents' ids and
@@ -27,7 +31,7 @@ export async function claimBatch(db: Database, tenantId: string, provider: Provi
   return db.transaction().execute(async (tx) => {
     const docs = await tx
       .selectFrom('documents')
-      .select(['id', 'status', 'kind', 'source_version', 'source', 'defaults_snapshot'])
+      .select(['id', 'status', 'status_reason', 'kind', 'source_version', 'source', 'defaults_snapshot'])
       .where('tenant_id', '=', tenantId)
       .where('status', '=', 'queued')
       .orderBy('seq')
@@ -38,9 +42,12 @@ export async function claimBatch(db: Database, tenantId: string, provider: Provi
     if (docs.length === 0) return undefined;
     const batchId = randomUUID();
     const key = idempotencyKeyFor(batchId, docs.map((d) => ({ id: d.id, version: d.source_version })));
+    // A batch made only of documents someone pushed or retried over the API is a manual run.
+    const manual = docs.every((d) => d.status_reason === MANUAL_PUSH_REASON || d.status_reason === RETRY_REASON);
+    const runId = await createRun(tx, { tenantId, kind: 'push', trigger: manual ? 'manual' : 'automation', status: 'running' });
     await tx
       .insertInto('push_batches')
-      .values({ id: batchId, tenant_id: tenantId, provider, idempotency_key: key, document_ids: docs.map((d) => d.id), status: 'sending' })
+      .values({ id: batchId, tenant_id: tenantId, provider, idempotency_key: key, document_ids: docs.map((d) => d.id), status: 'sending', run_id: runId })
       .execute();
     for (const doc of docs) {
       await transition(tx, doc, 'pushing', { patch: { push_batch_id: batchId } });
@@ -73,7 +80,7 @@ export async function storeRequest(db: Database, batchId: string, request: unkno
 
 async function lockDocs(tx: Tx, ids: readonly string[]) {
   if (ids.length === 0) return [];
-  return tx.selectFrom('documents').select(['id', 'status']).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+  return tx.selectFrom('documents').select(['id', 'status', 'kind', 'source_id']).where('id', 'in', ids).orderBy('id').forUpdate().execute();
 }
 
 async function finishAttempts(tx: Tx, batchId: string, ids: readonly string[], outcome: 'synced' | 'failed' | 'uncertain' | 'deferred', errors?: (id: string) => unknown) {
@@ -89,12 +96,22 @@ async function finishAttempts(tx: Tx, batchId: string, ids: readonly string[], o
 }
 
 /** Records the provider's per-document answer: synced with its id and number, or failed with its messages. */
-export async function applyOutcomes(db: Database, batchId: string, outcomes: readonly DocumentOutcome[], opts: { closeBatch: boolean }): Promise<void> {
+export async function applyOutcomes(db: Database, feed: FeedWriter, batchId: string, outcomes: readonly DocumentOutcome[], opts: { closeBatch: boolean }): Promise<void> {
   await db.transaction().execute(async (tx) => {
+    const batch = await tx.selectFrom('push_batches').select(['tenant_id', 'run_id']).where('id', '=', batchId).executeTakeFirstOrThrow();
     const byId = new Map(outcomes.map((o) => [o.documentId, o]));
+    const events: NewFeedEvent[] = [];
+    const items: RunItem[] = [];
     for (const doc of await lockDocs(tx, [...byId.keys()])) {
       const outcome = byId.get(doc.id)!;
       if (doc.status !== 'pushing' && doc.status !== 'uncertain') continue; // already settled
+      if (outcome.status === 'synced') {
+        events.push({ type: 'document.synced', data: { document_id: doc.id, kind: doc.kind, source_id: doc.source_id, provider_id: outcome.providerId, provider_number: outcome.providerNumber } });
+        items.push({ itemType: 'document', itemId: doc.id, outcome: 'succeeded', message: `synced as ${outcome.providerNumber ?? outcome.providerId}` });
+      } else {
+        events.push({ type: 'document.failed', data: { document_id: doc.id, kind: doc.kind, source_id: doc.source_id, errors: outcome.errors } });
+        items.push({ itemType: 'document', itemId: doc.id, outcome: 'failed', message: outcome.errors.map((e) => e.message).join('; ').slice(0, 1000), errors: outcome.errors });
+      }
       if (outcome.status === 'synced') {
         await transition(tx, doc, 'synced', {
           patch: { provider_id: outcome.providerId, provider_number: outcome.providerNumber, last_error: null },
@@ -107,36 +124,58 @@ export async function applyOutcomes(db: Database, batchId: string, outcomes: rea
       }
       await finishAttempts(tx, batchId, [doc.id], outcome.status, () => (outcome.status === 'failed' ? outcome.errors : null));
     }
+    if (batch.run_id) await recordItems(tx, batch.run_id, items);
     if (opts.closeBatch) {
       await tx.updateTable('push_batches').set({ status: 'done', updated_at: new Date() }).where('id', '=', batchId).execute();
+      if (batch.run_id) await finishRun(tx, batch.run_id, { status: 'succeeded' });
+      events.push({ type: 'sync_run.finished', data: { run_id: batch.run_id, kind: 'push', status: 'succeeded' } });
     }
+    await feed.appendEvents(tx, batch.tenant_id, events);
   });
 }
 
 /** The request never reached the provider (or was refused before being applied): back to the queue, no attempt spent. */
-export async function deferBatch(db: Database, batchId: string, ids: readonly string[], reason: string, to: Extract<DocumentStatus, 'queued' | 'held'> = 'queued'): Promise<void> {
+export async function deferBatch(db: Database, feed: FeedWriter, batchId: string, ids: readonly string[], reason: string, to: Extract<DocumentStatus, 'queued' | 'held'> = 'queued'): Promise<void> {
   await db.transaction().execute(async (tx) => {
+    const batch = await tx.selectFrom('push_batches').select(['tenant_id', 'run_id']).where('id', '=', batchId).executeTakeFirstOrThrow();
+    const events: NewFeedEvent[] = [];
     for (const doc of await lockDocs(tx, ids)) {
       if (doc.status !== 'pushing') continue;
       await transition(tx, doc, to, { reason, patch: { push_batch_id: null } });
+      if (to === 'held') events.push({ type: 'document.needs_attention', data: { document_id: doc.id, kind: doc.kind, source_id: doc.source_id, status: 'held', reason } });
     }
     await finishAttempts(tx, batchId, ids, 'deferred', () => ({ message: reason }));
     await tx.updateTable('push_batches').set({ status: 'done', last_error: reason, updated_at: new Date() }).where('id', '=', batchId).execute();
+    if (batch.run_id) {
+      await recordItems(tx, batch.run_id, ids.map((id) => ({ itemType: 'document', itemId: id, outcome: 'skipped' as const, message: reason })));
+      await finishRun(tx, batch.run_id, { status: 'failed', error: `not sent: ${reason}` });
+      events.push({ type: 'sync_run.finished', data: { run_id: batch.run_id, kind: 'push', status: 'failed', error: reason } });
+    }
+    await feed.appendEvents(tx, batch.tenant_id, events);
   });
 }
 
 /** The provider may or may not have applied the request: only replaying its key may settle it. */
-export async function markUncertain(db: Database, batchId: string, ids: readonly string[], reason: string): Promise<void> {
+/** After this many unanswered replays the platform is told the documents need attention. */
+export const UNCERTAIN_ATTENTION_AFTER = 3;
+
+export async function markUncertain(db: Database, feed: FeedWriter, batchId: string, ids: readonly string[], reason: string): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    for (const doc of await lockDocs(tx, ids)) {
+    const docs = await lockDocs(tx, ids);
+    for (const doc of docs) {
       if (doc.status === 'pushing') await transition(tx, doc, 'uncertain', { reason });
     }
     await finishAttempts(tx, batchId, ids, 'uncertain', () => ({ message: reason }));
-    await tx
+    const batch = await tx
       .updateTable('push_batches')
       .set((eb) => ({ status: 'uncertain', last_error: reason, attempts: eb('attempts', '+', 1), updated_at: new Date() }))
       .where('id', '=', batchId)
-      .execute();
+      .returning(['tenant_id', 'run_id', 'attempts'])
+      .executeTakeFirstOrThrow();
+    if (batch.run_id) await setProgress(tx, batch.run_id, { outcome_unknown: true, attempts: batch.attempts, last_error: reason });
+    if (batch.attempts === UNCERTAIN_ATTENTION_AFTER) {
+      await feed.appendEvents(tx, batch.tenant_id, docs.map((doc) => ({ type: 'document.needs_attention' as const, data: { document_id: doc.id, kind: doc.kind, source_id: doc.source_id, status: 'uncertain', reason } })));
+    }
   });
 }
 

@@ -73,12 +73,12 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
           const handled = await handleFailure(deps, tenantId, batch.id, ids, error, log, { sent: false });
           return handled ?? reschedule(5_000, 'batch preparation failed');
         }
-        if (prepared.refused.length > 0) await applyOutcomes(deps.db, batch.id, prepared.refused, { closeBatch: prepared.documentIds.length === 0 });
+        if (prepared.refused.length > 0) await applyOutcomes(deps.db, deps.feed, batch.id, prepared.refused, { closeBatch: prepared.documentIds.length === 0 });
         if (prepared.documentIds.length === 0) continue;
         await storeRequest(deps.db, batch.id, prepared.request, prepared.documentIds);
         try {
           const outcomes = await provider.sendBatch(session, { request: prepared.request, documentIds: prepared.documentIds }, batch.idempotencyKey);
-          await applyOutcomes(deps.db, batch.id, outcomes, { closeBatch: true });
+          await applyOutcomes(deps.db, deps.feed, batch.id, outcomes, { closeBatch: true });
           log.info({ batchId: batch.id, documents: outcomes.length, synced: outcomes.filter((o) => o.status === 'synced').length }, 'batch pushed');
         } catch (error) {
           const handled = await handleFailure(deps, tenantId, batch.id, prepared.documentIds, error, log, { sent: true, attempts: 1 });
@@ -96,7 +96,7 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
   async function settleOpenBatch(deps: PushDeps, provider: AccountingProvider, session: ProviderSession, open: OpenBatch, log: Logger): Promise<PushRunResult | undefined> {
     if (!open.request) {
       // Its pusher stopped before the request was stored, so it was never sent.
-      await deferBatch(deps.db, open.id, open.documentIds, 'interrupted before sending; queued again');
+      await deferBatch(deps.db, deps.feed, open.id, open.documentIds, 'interrupted before sending; queued again');
       log.warn({ batchId: open.id }, 'batch interrupted before sending; documents queued again');
       return undefined;
     }
@@ -111,7 +111,7 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
     await startReplayAttempts(deps.db, open.id, open.request.documentIds);
     try {
       const outcomes = await provider.sendBatch(session, { request: open.request.body, documentIds: open.request.documentIds }, open.idempotencyKey);
-      await applyOutcomes(deps.db, open.id, outcomes, { closeBatch: true });
+      await applyOutcomes(deps.db, deps.feed, open.id, outcomes, { closeBatch: true });
       return undefined;
     } catch (error) {
       return handleFailure(deps, session.tenantId, open.id, open.request.documentIds, error, log, { sent: true, attempts: open.attempts + 1 });
@@ -128,18 +128,18 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
     ctx: { sent: boolean; attempts?: number },
   ): Promise<PushRunResult | undefined> {
     if (error instanceof ConnectionUnavailableError) {
-      await deferBatch(deps.db, batchId, ids, 'the accounting connection needs to be reauthorised', 'held');
+      await deferBatch(deps.db, deps.feed, batchId, ids, 'the accounting connection needs to be reauthorised', 'held');
       return { kind: 'done', batches };
     }
     if (!(error instanceof ProviderError)) {
-      if (ctx.sent) await markUncertain(deps.db, batchId, ids, `unexpected error: ${(error as Error).message}`);
-      else await deferBatch(deps.db, batchId, ids, `unexpected error before sending: ${(error as Error).message}`);
+      if (ctx.sent) await markUncertain(deps.db, deps.feed, batchId, ids, `unexpected error: ${(error as Error).message}`);
+      else await deferBatch(deps.db, deps.feed, batchId, ids, `unexpected error before sending: ${(error as Error).message}`);
       throw error;
     }
     switch (error.kind) {
       case 'rate_limited':
         // Refused, not applied: the documents wait without spending an attempt.
-        await deferBatch(deps.db, batchId, ids, `rate limited (${error.problem ?? 'limit'}); waiting ${Math.ceil((error.retryAfterMs ?? 1000) / 1000)} s`);
+        await deferBatch(deps.db, deps.feed, batchId, ids, `rate limited (${error.problem ?? 'limit'}); waiting ${Math.ceil((error.retryAfterMs ?? 1000) / 1000)} s`);
         log.info({ batchId, retryAfterMs: error.retryAfterMs, problem: error.problem }, 'rate limited; batch deferred');
         return reschedule(error.retryAfterMs ?? 1_000, 'rate limited');
       case 'forbidden':
@@ -150,22 +150,23 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
             .set({ status: 'needs_reauth', status_reason: error.message, updated_at: new Date() })
             .where('tenant_id', '=', tenantId)
             .execute();
-          await holdQueuedDocuments(tx, tenantId, 'connection_needs_reauth');
+          const held = await holdQueuedDocuments(tx, tenantId, 'connection_needs_reauth');
+          await deps.feed.appendEvent(tx, tenantId, 'connection.needs_reauth', { reason: error.message, documents_held: held });
         });
         // A refused token means the request was not applied: the documents wait for reconnection.
-        await deferBatch(deps.db, batchId, ids, 'the accounting connection needs to be reauthorised', 'held');
+        await deferBatch(deps.db, deps.feed, batchId, ids, 'the accounting connection needs to be reauthorised', 'held');
         log.warn({ batchId, err: error.message }, 'provider refused the connection; needs reauthorisation');
         return { kind: 'done', batches };
       case 'validation':
-        await applyOutcomes(deps.db, batchId, ids.map((documentId) => ({ documentId, status: 'failed' as const, errors: error.details.length ? error.details : [{ message: error.message }] })), { closeBatch: true });
+        await applyOutcomes(deps.db, deps.feed, batchId, ids.map((documentId) => ({ documentId, status: 'failed' as const, errors: error.details.length ? error.details : [{ message: error.message }] })), { closeBatch: true });
         return undefined;
       case 'transient':
       case 'unreachable': {
         if (!ctx.sent) {
-          await deferBatch(deps.db, batchId, ids, `provider unavailable before sending: ${error.message}`);
+          await deferBatch(deps.db, deps.feed, batchId, ids, `provider unavailable before sending: ${error.message}`);
           return reschedule(uncertainBackoffMs(1), 'provider unavailable');
         }
-        await markUncertain(deps.db, batchId, ids, error.message);
+        await markUncertain(deps.db, deps.feed, batchId, ids, error.message);
         const wait = uncertainBackoffMs(ctx.attempts ?? 1);
         log.warn({ batchId, err: error.message, retryInMs: wait }, 'outcome unknown; will replay the same idempotency key');
         return reschedule(wait, 'outcome unknown');
