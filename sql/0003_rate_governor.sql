@@ -39,6 +39,9 @@ create table rate_blocks (
   arrays (null = no such limit). Returns granted, or the longest wait among the refusing limits
   and its reason.
 */
+-- Windows are a little longer than the provider's (61 s, 1 day 1 min): a call is counted when
+-- it is granted, the provider counts it when it arrives a few milliseconds later, so an exact
+-- 60 s window would let the 61st call reach the provider inside its own minute.
 create function rate_try_acquire(
   p_keys        text[],
   p_concurrent  integer[],
@@ -84,27 +87,27 @@ begin
 
     if p_per_minute[i] is not null then
       select coalesce(sum(c.weight), 0) into v_used
-        from rate_calls c where c.key = v_key and c.at > v_now - interval '1 minute';
+        from rate_calls c where c.key = v_key and c.at > v_now - interval '61 seconds';
       if v_used + p_weight > p_per_minute[i] then
         -- The wait ends when enough of the oldest calls have left the window to fit this weight.
         select s.at into v_at from (
           select c.at, sum(c.weight) over (order by c.at rows between unbounded preceding and current row) as spent
-            from rate_calls c where c.key = v_key and c.at > v_now - interval '1 minute'
+            from rate_calls c where c.key = v_key and c.at > v_now - interval '61 seconds'
         ) s where s.spent >= v_used + p_weight - p_per_minute[i] order by s.at limit 1;
-        v_ms := coalesce(ceil(extract(epoch from v_at + interval '1 minute' - v_now) * 1000), 60000);
+        v_ms := coalesce(ceil(extract(epoch from v_at + interval '61 seconds' - v_now) * 1000), 60000);
         if reason is null or v_ms > wait_ms then wait_ms := v_ms; reason := 'minute'; end if;
       end if;
     end if;
 
     if p_per_day[i] is not null then
       select coalesce(sum(c.weight), 0) into v_used
-        from rate_calls c where c.key = v_key and c.at > v_now - interval '1 day';
+        from rate_calls c where c.key = v_key and c.at > v_now - interval '1 day 1 minute';
       if v_used + p_weight > p_per_day[i] then
         select s.at into v_at from (
           select c.at, sum(c.weight) over (order by c.at rows between unbounded preceding and current row) as spent
-            from rate_calls c where c.key = v_key and c.at > v_now - interval '1 day'
+            from rate_calls c where c.key = v_key and c.at > v_now - interval '1 day 1 minute'
         ) s where s.spent >= v_used + p_weight - p_per_day[i] order by s.at limit 1;
-        v_ms := coalesce(ceil(extract(epoch from v_at + interval '1 day' - v_now) * 1000), 86400000);
+        v_ms := coalesce(ceil(extract(epoch from v_at + interval '1 day 1 minute' - v_now) * 1000), 86400000);
         if reason is null or v_ms > wait_ms then wait_ms := v_ms; reason := 'day'; end if;
       end if;
     end if;
@@ -132,7 +135,7 @@ begin
   -- retention past it. A key without a day limit only needs its last minute.
   for i in 1 .. array_length(p_keys, 1) loop
     v_key := p_keys[i];
-    v_keep := case when p_per_day[i] is null then interval '1 minute' else interval '1 day' end;
+    v_keep := case when p_per_day[i] is null then interval '61 seconds' else interval '1 day 1 minute' end;
     select c.at into v_at from rate_calls c where c.key = v_key order by c.at limit 1;
     if v_at < v_now - v_keep * 13 / 12 then
       delete from rate_calls c where c.key = v_key and c.at <= v_now - v_keep;

@@ -54,7 +54,16 @@ export async function addJobs(
       from json_array_elements(${JSON.stringify(rows)}::json) spec), ${opts.preserveRunAt ?? false})`.execute(db);
 }
 
-/** Schedules the tenant's push job; an already pending one keeps its (earlier) time. */
-export function enqueuePush(db: Database | Tx, tenantId: string, runAt: Date) {
-  return addJobs(db, [{ task: 'push_documents', payload: { tenant_id: tenantId }, jobKey: `push_documents:${tenantId}`, runAt }], { preserveRunAt: true });
+/**
+ * Schedules the tenant's push job; an already pending one keeps its (earlier) time. During a
+ * burst every routed document asks for it: upserting the same keyed job row from each of those
+ * transactions would serialise them on that row and keep it locked, so graphile-worker (which
+ * fetches with SKIP LOCKED) would pass the push job over. A pending job is therefore looked up in
+ * graphile-worker's `jobs` view first and left alone.
+ */
+export async function enqueuePush(db: Database | Tx, tenantId: string, runAt: Date): Promise<void> {
+  const key = `push_documents:${tenantId}`;
+  const pending = await sql`select 1 from graphile_worker.jobs where key = ${key} and locked_at is null`.execute(db);
+  if (pending.rows.length > 0) return;
+  await addJobs(db, [{ task: 'push_documents', payload: { tenant_id: tenantId }, jobKey: key, runAt }], { preserveRunAt: true });
 }

@@ -158,4 +158,18 @@ describe('connecting a Xero organisation', () => {
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('not_pushable');
   });
+
+  it('reconnecting to another organisation forgets the old one’s contact links and cached lists', async () => {
+    const { token, org: first } = await connectXero(h, sb, 'org_switch', 'First Ltd');
+    await h.request('PUT', '/v1/tenants/org_switch/defaults', { token, body: { sales_invoice_account: '200' } });
+    await h.sendOps(shippedInvoice({ tenantId: 'org_switch', id: 'inv_switch_1' }));
+    await h.runJobs();
+    expect(sb.invoices(first.OrganisationID)).toHaveLength(1);
+    const { org: second } = await connectXero(h, sb, 'org_switch', 'Second Ltd');
+    expect(await h.database.db.selectFrom('contact_links').selectAll().where('tenant_id', '=', 'org_switch').execute()).toEqual([]);
+    const next = await h.sendOps(shippedInvoice({ tenantId: 'org_switch', id: 'inv_switch_2' }));
+    await h.runJobs();
+    expect((await h.request('GET', `/v1/tenants/org_switch/documents/${next.body.document_id}`, { token })).body.status).toBe('synced');
+    expect(sb.invoices(second.OrganisationID)).toHaveLength(1);
+  });
 });

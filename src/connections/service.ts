@@ -43,7 +43,7 @@ export type CallbackResult = { tenantId: string; provider: ProviderName; status:
 export async function completeAuthorization(
   deps: ConnectionDeps,
   name: ProviderName,
-  query: { code?: string; state?: string; error?: string; error_description?: string },
+  query: { code?: string; state?: string; error?: string; error_description?: string; realmId?: string },
 ): Promise<CallbackResult> {
   const opened = await openState(deps.cipher, query.state, deps.now());
   if (!opened.ok) {
@@ -62,7 +62,7 @@ export async function completeAuthorization(
   let tokens: TokenSet;
   let organisations: ProviderOrganisation[];
   try {
-    tokens = await provider.oauth.exchangeCode({ code: query.code, codeVerifier: state.codeVerifier, state: query.state! });
+    tokens = await provider.oauth.exchangeCode({ code: query.code, codeVerifier: state.codeVerifier, state: query.state!, callback: query as Record<string, string> });
     organisations = await provider.oauth.listOrganisations(tokens);
   } catch (error) {
     log.warn({ err: (error as Error).message }, 'authorisation code exchange failed');
@@ -74,13 +74,14 @@ export async function completeAuthorization(
   const tokenSet = await deps.cipher.encrypt(tokens);
   await deps.db.transaction().execute(async (tx) => {
     await tx.insertInto('tenants').values({ id: state.tenantId }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await forgetOtherOrganisation(tx, state.tenantId, name, single?.id ?? null, log);
     const values = {
       provider: name,
       status: single ? ('connected' as const) : ('pending' as const),
       status_reason: single ? null : 'several organisations were granted; choose one',
-      provider_org_id: single?.id ?? null,
-      provider_org_name: single?.name ?? null,
-      provider_connection_id: single?.connectionId ?? null,
+      // While the tenant chooses, the previous organisation is kept, so choosing another one
+      // is recognised as a change (see forgetOtherOrganisation).
+      ...(single ? { provider_org_id: single.id, provider_org_name: single.name, provider_connection_id: single.connectionId ?? null } : {}),
       pending_organisations: single ? null : JSON.stringify(organisations),
       token_set: tokenSet,
       access_token_expires_at: new Date(tokens.expiresAt),
@@ -91,13 +92,27 @@ export async function completeAuthorization(
     };
     await tx
       .insertInto('connections')
-      .values({ tenant_id: state.tenantId, ...values })
+      .values({ tenant_id: state.tenantId, provider_org_id: null, provider_org_name: null, provider_connection_id: null, ...values })
       .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ ...values, token_version: eb('connections.token_version', '+', 1) })))
       .execute();
     if (single) await releaseHolds(tx, state.tenantId);
   });
   log.info({ organisations: organisations.length, status: single ? 'connected' : 'pending' }, 'authorisation completed');
   return { tenantId: state.tenantId, provider: name, status: single ? 'connected' : 'pending', returnUrl: state.returnUrl };
+}
+
+/**
+ * Contact links, cached accounts and tax rates and import progress belong to one organisation:
+ * when the tenant connects another one they are forgotten, so nothing points at the old one.
+ */
+async function forgetOtherOrganisation(tx: Tx, tenantId: string, provider: ProviderName, orgId: string | null, log: Logger) {
+  if (!orgId) return;
+  const previous = await tx.selectFrom('connections').select(['provider', 'provider_org_id']).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
+  if (!previous?.provider_org_id || (previous.provider === provider && previous.provider_org_id === orgId)) return;
+  await tx.deleteFrom('contact_links').where('tenant_id', '=', tenantId).execute();
+  await tx.deleteFrom('provider_catalog').where('tenant_id', '=', tenantId).execute();
+  await tx.deleteFrom('import_state').where('tenant_id', '=', tenantId).execute();
+  log.info({ tenantId, from: previous.provider_org_id, to: orgId }, 'connected to another organisation; contact links, cached lists and import progress reset');
 }
 
 async function releaseHolds(tx: Tx, tenantId: string) {
@@ -114,6 +129,7 @@ export async function chooseOrganisation(deps: ConnectionDeps, tenantId: string,
     if (row.status !== 'pending' || choices.length === 0) throw conflict('not_pending', `the connection is ${row.status}; there is no organisation to choose`);
     const chosen = choices.find((o) => o.id === organisationId);
     if (!chosen) throw unprocessable('unknown_organisation', `organisation ${organisationId} was not granted`, { organisations: choices.map((o) => ({ id: o.id, name: o.name })) });
+    await forgetOtherOrganisation(tx, tenantId, row.provider, chosen.id, deps.logger);
     await tx
       .updateTable('connections')
       .set({ status: 'connected', status_reason: null, provider_org_id: chosen.id, provider_org_name: chosen.name, provider_connection_id: chosen.connectionId ?? null, pending_organisations: null, connected_at: new Date(), updated_at: new Date() })

@@ -4,6 +4,8 @@ import type { Database } from '../db/database.ts';
 import type { ProviderName } from '../db/schema.ts';
 import type { RateGovernor } from '../sync/rate-governor.ts';
 import type { AccountingProvider } from './types.ts';
+import { createQuickBooksOAuth } from './quickbooks/oauth.ts';
+import { createQuickBooksProvider } from './quickbooks/provider.ts';
 import { createXeroOAuth } from './xero/oauth.ts';
 import { createXeroProvider } from './xero/provider.ts';
 
@@ -26,6 +28,17 @@ export function createProviders(config: Config, deps: { db: Database; governor: 
       timeoutMs: config.push.requestTimeoutMs,
       maxGovernorWaitMs: 5_000,
       oauth: createXeroOAuth(config.xero, callbackUrl(config, 'xero')),
+    });
+  }
+  if (config.quickbooks.clientId && config.quickbooks.clientSecret) {
+    registry.quickbooks = createQuickBooksProvider({
+      db: deps.db,
+      governor: deps.governor,
+      logger: deps.logger.child({ provider: 'quickbooks' }),
+      apiUrl: config.quickbooks.apiUrl,
+      timeoutMs: config.push.requestTimeoutMs,
+      maxGovernorWaitMs: 5_000,
+      oauth: createQuickBooksOAuth(config.quickbooks, callbackUrl(config, 'quickbooks')),
     });
   }
   return registry;

@@ -9,6 +9,8 @@ export interface TokenSet {
   readonly expiresAt: number;
   readonly refreshTokenExpiresAt?: number;
   readonly scope?: string;
+  /** The organisation the consent was for, when the provider says so in the callback (QuickBooks realmId). */
+  readonly providerOrgId?: string;
 }
 
 export interface ProviderOrganisation {
@@ -41,10 +43,12 @@ export class ProviderError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly problem: string | undefined;
   readonly details: readonly ProviderMessage[];
+  /** The provider's own error code, where it gives one (QuickBooks: "5010", "6240", …). */
+  readonly code: string | undefined;
   constructor(
     kind: ProviderFailureKind,
     message: string,
-    opts: { status?: number; retryAfterMs?: number; problem?: string; details?: readonly ProviderMessage[] } = {},
+    opts: { status?: number; retryAfterMs?: number; problem?: string; details?: readonly ProviderMessage[]; code?: string } = {},
   ) {
     super(message);
     this.name = 'ProviderError';
@@ -53,6 +57,7 @@ export class ProviderError extends Error {
     this.retryAfterMs = opts.retryAfterMs;
     this.problem = opts.problem;
     this.details = opts.details ?? [];
+    this.code = opts.code;
   }
   /** A write may have been applied: resolve by replaying its idempotency key, never by a new create. */
   get outcomeUnknown(): boolean {
@@ -99,7 +104,8 @@ export interface PreparedBatch {
 
 export interface ProviderOAuth {
   authorizeUrl(opts: { state: string; codeChallenge: string }): Promise<string>;
-  exchangeCode(opts: { code: string; codeVerifier: string; state: string }): Promise<TokenSet>;
+  /** `callback` is the whole query the provider redirected back with (QuickBooks adds realmId). */
+  exchangeCode(opts: { code: string; codeVerifier: string; state: string; callback: Record<string, string> }): Promise<TokenSet>;
   /** Throws InvalidGrantError when the refresh token is refused. */
   refresh(tokens: TokenSet): Promise<TokenSet>;
   revoke(tokens: TokenSet): Promise<void>;

@@ -19,6 +19,17 @@ export const PostingDefaultsInput = v.strictObject({
   auto_push_invoices: v.optional(v.nullable(v.boolean()), null),
   auto_create_bills: v.optional(v.boolean(), true),
   po_import_schedule: v.optional(v.picklist(['off', 'hourly', 'every_6_hours', 'daily']), 'off'),
+  /**
+   * QuickBooks: a line's tax rate (e.g. "20") → the company's TaxCode id. Without a mapping a
+   * taxable document is refused (Xero maps tax_treatment onto its tax types instead).
+   */
+  tax_code_mappings: v.optional(
+    v.pipe(
+      v.record(v.pipe(v.string(), v.regex(/^\d{1,3}(\.\d{1,4})?$/, 'keys are tax rates such as "20" or "5.5"')), v.pipe(v.string(), v.minLength(1), v.maxLength(50))),
+      v.maxEntries(50),
+    ),
+    {},
+  ),
   /** Line category (e.g. "materials") → account code. */
   account_mappings: v.optional(
     v.pipe(v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(100)), accountCode), v.maxEntries(200)),

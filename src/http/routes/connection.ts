@@ -28,7 +28,7 @@ async function connectionView(ctx: AppContext, tenantId: string) {
     provider: row.provider,
     status: row.status,
     status_reason: row.status_reason,
-    organisation: row.provider_org_id ? { id: row.provider_org_id, name: row.provider_org_name } : null,
+    organisation: row.provider_org_id && row.status !== 'pending' ? { id: row.provider_org_id, name: row.provider_org_name } : null,
     organisations_to_choose: choices.map((o) => ({ id: o.id, name: o.name })),
     connected_at: row.connected_at?.toISOString() ?? null,
     disconnected_at: row.disconnected_at?.toISOString() ?? null,

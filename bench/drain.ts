@@ -1,0 +1,176 @@
+import { availableParallelism } from 'node:os';
+import pino from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { createGatewayClient } from '../src/demo/client.ts';
+import { connectXeroOrganisation } from '../src/demo/connect.ts';
+import { gatewayEnvironment } from '../src/demo/environment.ts';
+import { freePort } from '../src/demo/free-port.ts';
+import { invoicesInRequest, sandboxFacts } from '../src/demo/sandbox-facts.ts';
+import { generateSecrets } from '../src/demo/secrets.ts';
+import { waitForSessionsToLeave } from '../src/demo/sessions.ts';
+import { startGateway, type Gateway } from '../src/gateway.ts';
+import { createLogger } from '../src/logger.ts';
+import { startXeroSandbox, type XeroSandbox } from '../src/sandbox/xero/index.ts';
+import { createBenchDatabase, type BenchDatabase } from './lib/bench-db.ts';
+import { sleep } from './lib/stats.ts';
+import { shippedInvoice } from './drain/invoices.ts';
+import { readDrainOptions } from './drain/options.ts';
+import { dumpCalls } from './drain/dump.ts';
+import { createProbe, type Probe, type StatusCounts } from './drain/progress.ts';
+import { printDrainReport } from './drain/report.ts';
+import { sendAll } from './drain/send.ts';
+
+/**
+ * Drain benchmark: N shipped invoices for ONE organisation pushed through the Xero sandbox with
+ * Xero's real limits (60 calls/min, 5 at once, 5,000/day), unscaled. The bound is N / 50 per
+ * call at 60 calls a minute. Progress goes to stderr, the report to stdout. Loopback only.
+ */
+const opts = readDrainOptions(process.argv.slice(2));
+const TENANT = 'org_drain';
+const LIMITS = { concurrent: 5, perMinute: 60, perDay: 5_000 };
+const STALL_MS = 180_000;
+const startedAt = performance.now();
+const progress = (message: string) =>
+  process.stderr.write(`[${((performance.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${message}\n`);
+
+let database: BenchDatabase | undefined;
+let sandbox: XeroSandbox | undefined;
+let gateway: Gateway | undefined;
+let probe: Probe | undefined;
+
+async function cleanup() {
+  const [g, s, p, d] = [gateway, sandbox, probe, database];
+  gateway = sandbox = probe = database = undefined;
+  await g?.stop().catch((error: unknown) => progress(`gateway stop failed: ${(error as Error).message}`));
+  await s?.close().catch(() => undefined);
+  await p?.close().catch(() => undefined);
+  if (d && !opts.keepDatabase) await waitForSessionsToLeave(opts.databaseUrl, d.name).then(() => d.drop()).catch((error: unknown) => progress(`could not drop ${d.name}: ${(error as Error).message}`));
+}
+
+async function abort(reason: string) {
+  progress(`aborting: ${reason}`);
+  await cleanup();
+  process.exit(1);
+}
+
+const watchdog = setTimeout(() => void abort(`the run exceeded --max-seconds ${opts.maxSeconds}`), opts.maxSeconds * 1000);
+watchdog.unref();
+process.once('SIGINT', () => void abort('interrupted'));
+process.once('SIGTERM', () => void abort('terminated'));
+
+const countsText = (c: StatusCounts) => Object.entries(c).map(([s, n]) => `${s} ${n}`).join(', ') || 'none yet';
+
+async function main() {
+  const quiet = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }));
+  database = await createBenchDatabase(opts.databaseUrl);
+  progress(`created database ${database.name}`);
+  sandbox = await startXeroSandbox({ host: '127.0.0.1', limits: LIMITS, logger: quiet });
+  const sb = sandbox;
+  progress(`Xero sandbox at ${sb.url}: ${LIMITS.perMinute}/min, ${LIMITS.concurrent} concurrent, ${LIMITS.perDay}/day, real time`);
+
+  const secrets = generateSecrets();
+  const config = loadConfig(
+    gatewayEnvironment({
+      port: await freePort(),
+      sandbox: sb,
+      secrets,
+      databaseUrl: database.url,
+      extra: { WORKER_CONCURRENCY: String(opts.workerConcurrency), PUSH_DEBOUNCE_MS: String(opts.debounceMs) },
+    }),
+  );
+  gateway = await startGateway(config, createLogger({ level: config.logLevel, destination: pino.destination({ fd: 2, sync: true }) }), 'all');
+  progress(`gateway (all roles, in-process) at ${gateway.url}`);
+  const client = createGatewayClient({ baseUrl: gateway.url!, opsSecret: secrets.OPS_WEBHOOK_SECRETS, jwtSecret: secrets.AUTH_JWT_SECRET });
+  const org = await connectXeroOrganisation(client, sb, TENANT, { name: 'Drain Wholesale Ltd', region: 'UK' });
+  const defaults = await client.api(TENANT, 'PUT', '/defaults', { sales_invoice_account: '200', purchase_bill_account: '300', send_as: 'approved' });
+  if (defaults.status !== 200) throw new Error(`PUT /defaults answered ${defaults.status}`);
+  progress(`connected ${TENANT} to "${org.Name}" through OAuth; posting defaults saved`);
+  probe = createProbe(database.url, TENANT);
+  const p = probe;
+
+  const firstWebhookAt = sb.now();
+  const t0 = performance.now();
+  progress(`sending ${opts.documents} signed webhooks, ${opts.concurrency} at a time`);
+  const sending = sendAll(client, opts.documents, opts.concurrency, (n) => shippedInvoice(TENANT, n, opts.customers));
+  let sent: Awaited<typeof sending> | undefined;
+  void sending.then((result) => {
+    sent = result;
+    progress(`sent: ${result.accepted} accepted in ${result.seconds.toFixed(1)} s`);
+  });
+
+  let final: StatusCounts = {};
+  let lastReport = 0;
+  let finished = false;
+  // Leave time for the report before the watchdog fires; give up early when nothing moves.
+  const deadline = startedAt + (opts.maxSeconds - 30) * 1000;
+  let lastChange = performance.now();
+  let lastSeen = '';
+  for (;;) {
+    final = await p.statuses();
+    const synced = final.synced ?? 0;
+    if (sent && synced >= opts.documents) {
+      finished = true;
+      break;
+    }
+    if (sent && final.failed) {
+      progress(`${final.failed} document(s) failed; stopping the wait`);
+      break;
+    }
+    const seen = JSON.stringify(final);
+    if (seen !== lastSeen) [lastSeen, lastChange] = [seen, performance.now()];
+    if (performance.now() - lastChange > STALL_MS || performance.now() > deadline) {
+      progress(`giving up: ${performance.now() > deadline ? 'close to --max-seconds' : `no document changed status for ${STALL_MS / 1000} s`}`);
+      break;
+    }
+    if (performance.now() - lastReport > 10_000) {
+      lastReport = performance.now();
+      const creates = sb.requests.filter((r) => r.tenantId === org.OrganisationID && /\/Invoices$/.test(r.path));
+      progress(`${countsText(final)} | sandbox: ${sb.stats(org.OrganisationID).calls} calls, ${creates.length} creates (last ${creates.at(-1) ? invoicesInRequest(creates.at(-1)!) : 0} invoices), ${sb.stats(org.OrganisationID).rateLimited} × 429`);
+    }
+    await sleep(250);
+  }
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const sentResult = sent ?? (await sending);
+  progress(`${finished ? 'all synced' : 'stopped waiting'} after ${wallSeconds.toFixed(1)} s: ${countsText(final)}`);
+  const batches = await p.batches().catch((error: unknown) => (error as Error).message);
+  const facts = sandboxFacts(sb, org.OrganisationID);
+  if (opts.dumpCalls) {
+    dumpCalls(opts.dumpCalls, facts.requests, firstWebhookAt);
+    progress(`wrote ${facts.requests.length} calls to ${opts.dumpCalls}`);
+  }
+
+  return printDrainReport({
+    header: [
+      'Ledgerport drain benchmark: one organisation, Xero limits enforced by the sandbox',
+      `  node ${process.version}, PostgreSQL ${database.serverVersion}, ${availableParallelism()} CPUs; sandbox, gateway and load share one process and this machine`,
+      `  database ${database.name} on ${new URL(opts.databaseUrl).host} (${opts.keepDatabase ? 'kept' : 'dropped at the end'})`,
+      `  gateway: startGateway(all) in-process, WORKER_CONCURRENCY=${opts.workerConcurrency}, PUSH_DEBOUNCE_MS=${opts.debounceMs}, LOG_LEVEL=warn`,
+      `  load: ${opts.documents} signed sales_order.shipped webhooks, ${opts.concurrency} in flight, ${opts.customers} customers, unique invoice numbers`,
+      `  sandbox limits: ${LIMITS.perMinute} calls/min, ${LIMITS.concurrent} concurrent, ${LIMITS.perDay}/day per organisation; time unscaled`,
+    ],
+    documents: opts.documents,
+    perMinute: LIMITS.perMinute,
+    sent: sentResult,
+    wallSeconds,
+    finished,
+    firstWebhookAt,
+    final,
+    facts,
+    stats: sb.stats(org.OrganisationID),
+    contractViolations: sb.contractViolations.length,
+    batches,
+  });
+}
+
+try {
+  const verdict = await main();
+  await cleanup();
+  clearTimeout(watchdog);
+  progress(`done in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  process.exitCode = !verdict.integrityOk ? 1 : opts.strict && !verdict.targetsMet ? 3 : 0;
+} catch (error) {
+  progress(`failed: ${(error as Error).stack ?? String(error)}`);
+  await cleanup();
+  clearTimeout(watchdog);
+  process.exitCode = 1;
+}

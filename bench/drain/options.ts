@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+
+export interface DrainOptions {
+  readonly documents: number;
+  readonly databaseUrl: string;
+  readonly concurrency: number;
+  readonly customers: number;
+  readonly workerConcurrency: number;
+  readonly debounceMs: number;
+  readonly maxSeconds: number;
+  readonly keepDatabase: boolean;
+  readonly strict: boolean;
+  /** Writes one JSON line per sandbox call of the organisation (method, path, query, status, sizes). */
+  readonly dumpCalls: string | undefined;
+}
+
+const USAGE = `usage: node bench/drain.ts [options]
+  --documents N          shipped invoices for the one organisation (default 10000)
+  --database-url URL     PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres);
+                         a scratch database is created on it and dropped at the end
+  --concurrency N        webhooks in flight while sending (default 32)
+  --customers N          distinct customers the invoices are spread over (default 50)
+  --worker-concurrency N gateway WORKER_CONCURRENCY (default 8)
+  --debounce-ms N        gateway PUSH_DEBOUNCE_MS (default 1000)
+  --max-seconds N        watchdog: abort the run after this long (default 900)
+  --keep-database        do not drop the scratch database
+  --strict               exit with status 3 when a target is missed
+  --dump-calls FILE      write every sandbox call of the organisation as a JSON line to FILE
+  --help`;
+
+function positive(name: string, value: string, min = 1): number {
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new Error(`--${name} must be a whole number ≥ ${min} (got "${value}")`);
+  return Number(value);
+}
+
+/** Reads the command line; prints usage and exits on --help or a bad option. */
+export function readDrainOptions(argv: string[]): DrainOptions {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        documents: { type: 'string', default: '10000' },
+        'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+        concurrency: { type: 'string', default: '32' },
+        customers: { type: 'string', default: '50' },
+        'worker-concurrency': { type: 'string', default: '8' },
+        'debounce-ms': { type: 'string', default: '1000' },
+        'max-seconds': { type: 'string', default: '900' },
+        'keep-database': { type: 'boolean', default: false },
+        strict: { type: 'boolean', default: false },
+        'dump-calls': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    const databaseUrl = values['database-url'];
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
+    // The benchmark only ever talks to this machine.
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(databaseUrl).hostname)) throw new Error('--database-url must point at 127.0.0.1');
+    return {
+      documents: positive('documents', values.documents),
+      databaseUrl,
+      concurrency: positive('concurrency', values.concurrency),
+      customers: positive('customers', values.customers),
+      workerConcurrency: positive('worker-concurrency', values['worker-concurrency']),
+      debounceMs: positive('debounce-ms', values['debounce-ms'], 0),
+      maxSeconds: positive('max-seconds', values['max-seconds']),
+      keepDatabase: values['keep-database'],
+      strict: values.strict,
+      dumpCalls: values['dump-calls'],
+    };
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+}

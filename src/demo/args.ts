@@ -1,0 +1,37 @@
+import { parseArgs } from 'node:util';
+
+export interface DemoOptions {
+  readonly databaseUrl: string | undefined;
+  readonly keepRunning: boolean;
+}
+
+const USAGE = `usage: npm run demo [-- options]
+  --database-url URL   use this PostgreSQL database instead of the demo's embedded one
+                       (.ledgerport/demo, port 54339; your own .ledgerport data is never touched)
+  --keep-running       leave the gateway and the sandbox up, print curl examples, stop on Ctrl-C
+  --help`;
+
+/** Reads the command line; prints usage and exits on --help or a bad option. */
+export function readDemoOptions(argv: string[]): DemoOptions {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        'database-url': { type: 'string' },
+        'keep-running': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    const databaseUrl = values['database-url'];
+    if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
+    return { databaseUrl, keepRunning: values['keep-running'] };
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,33 @@
+import type { Organisation, XeroSandbox } from '../sandbox/xero/index.ts';
+import type { GatewayClient } from './client.ts';
+
+/**
+ * Connects a tenant to a new sandbox organisation through the real OAuth flow, over HTTP:
+ * Ledgerport hands out the authorize URL, the sandbox "user" consents and redirects back, and
+ * the browser's visit to Ledgerport's callback is replayed as one GET.
+ */
+export async function connectXeroOrganisation(
+  client: GatewayClient,
+  sandbox: XeroSandbox,
+  tenantId: string,
+  organisation: { name: string; region: 'UK' | 'AU' | 'NZ' | 'US' },
+): Promise<Organisation> {
+  const org = sandbox.addOrganisation(organisation);
+  sandbox.setConsent({ organisations: [org.OrganisationID] });
+  const started = await client.api<{ authorize_url: string }>(tenantId, 'POST', '/connection/authorize', { provider: 'xero' });
+  if (started.status !== 200) throw new Error(`POST /connection/authorize answered ${started.status}: ${JSON.stringify(started.body)}`);
+  const consent = await fetch(started.body.authorize_url, { redirect: 'manual' });
+  const location = consent.headers.get('location');
+  if (consent.status !== 302 || !location) throw new Error(`the sandbox's authorize page answered ${consent.status} without a redirect`);
+  const callback = new URL(location);
+  if (callback.searchParams.has('error')) throw new Error(`the sandbox refused consent: ${callback.searchParams.get('error')}`);
+  // The redirect goes to Ledgerport's callback; call it on the gateway we know, whatever host it names.
+  const done = await fetch(`${client.baseUrl}${callback.pathname}${callback.search}`, { redirect: 'manual' });
+  const body = (await done.json().catch(() => null)) as { status?: string } | null;
+  if (done.status !== 200) throw new Error(`the OAuth callback answered ${done.status}: ${JSON.stringify(body)}`);
+  const connection = await client.api<{ status?: string } | null>(tenantId, 'GET', '/connection');
+  if (connection.body?.status !== 'connected') {
+    throw new Error(`the connection is ${connection.body?.status ?? 'missing'} after the OAuth flow: ${JSON.stringify(connection.body)}`);
+  }
+  return org;
+}

@@ -1,0 +1,166 @@
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../config.ts';
+import { startGateway, type Gateway } from '../gateway.ts';
+import { createLogger } from '../logger.ts';
+import { startXeroSandbox, type XeroSandbox } from '../sandbox/xero/index.ts';
+import { readDemoOptions } from './args.ts';
+import { createGatewayClient, type GatewayClient } from './client.ts';
+import { connectXeroOrganisation } from './connect.ts';
+import { documentDetail, waitUntilSynced } from './documents.ts';
+import { gatewayEnvironment } from './environment.ts';
+import { openDemoDatabase, type DemoDatabase } from './database.ts';
+import { demoEvents } from './events.ts';
+import { freePort } from './free-port.ts';
+import { printTryIt, untilInterrupted } from './keep-running.ts';
+import { printDocuments, printSandbox } from './report.ts';
+import { sandboxFacts } from './sandbox-facts.ts';
+import { generateSecrets } from './secrets.ts';
+
+/**
+ * `npm run demo`: a Xero sandbox and Ledgerport in this process, one organisation connected
+ * through OAuth, a few signed webhooks, and what ended up in "Xero". Loopback only; the embedded
+ * PostgreSQL lives in its own folder and port, apart from the user's `.ledgerport` data.
+ */
+
+const TENANT = 'org_demo';
+const ORGANISATION = { name: 'Demo Trading Ltd', region: 'UK' } as const;
+const DATA_DIR = path.resolve(import.meta.dirname, '../../.ledgerport/demo');
+const EMBEDDED_PG_PORT = 54339;
+const SYNC_TIMEOUT_MS = 60_000;
+const WATCHDOG_MS = 5 * 60_000;
+
+const opts = readDemoOptions(process.argv.slice(2));
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const startedAt = performance.now();
+const seconds = () => `${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
+
+let sandbox: XeroSandbox | undefined;
+let gateway: Gateway | undefined;
+let database: DemoDatabase | undefined;
+
+async function stopEverything(): Promise<void> {
+  const g = gateway;
+  const s = sandbox;
+  const d = database;
+  gateway = undefined;
+  sandbox = undefined;
+  database = undefined;
+  // The gateway first: its worker may still be talking to the sandbox and the database.
+  try {
+    await g?.stop();
+    await s?.close();
+  } finally {
+    await d?.close();
+  }
+}
+
+async function fail(message: string): Promise<never> {
+  process.stderr.write(`\ndemo failed: ${message}\n`);
+  await stopEverything().catch((error: unknown) => process.stderr.write(`while stopping: ${(error as Error).message}\n`));
+  process.exit(1);
+}
+
+async function run(): Promise<void> {
+  say('Ledgerport demo: a sandboxed Xero organisation, signed webhooks in, invoices and a bill out');
+  say();
+  // Anything either side logs goes to stderr at warn and above, so this summary stays readable.
+  const quiet = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }));
+  sandbox = await startXeroSandbox({ host: '127.0.0.1', limits: { concurrent: 5, perMinute: 60, perDay: 5_000 }, logger: quiet });
+  say(`1. Xero sandbox at ${sandbox.url} (Xero's limits: ${sandbox.limits.perMinute} calls/min, ${sandbox.limits.concurrent} at once, ${sandbox.limits.perDay.toLocaleString('en-GB')}/day)`);
+
+  const logger = createLogger({ level: 'warn', destination: pino.destination({ fd: 2, sync: true }) });
+  database = await openDemoDatabase({ serverUrl: opts.databaseUrl, dataDir: DATA_DIR, port: EMBEDDED_PG_PORT, logger });
+  const secrets = generateSecrets();
+  const env = gatewayEnvironment({
+    port: await freePort(),
+    sandbox,
+    secrets,
+    databaseUrl: database.url,
+    extra: { LEDGERPORT_DATA_DIR: DATA_DIR, PUSH_DEBOUNCE_MS: '200' },
+  });
+  const config = loadConfig(env);
+  gateway = await startGateway(config, logger, 'all');
+  say(`2. Ledgerport (web + worker) at ${gateway.url} on a fresh ${database.label}; secrets generated for this run`);
+
+  const client = createGatewayClient({ baseUrl: gateway.url!, opsSecret: secrets.OPS_WEBHOOK_SECRETS, jwtSecret: secrets.AUTH_JWT_SECRET });
+  const org = await connectXeroOrganisation(client, sandbox, TENANT, ORGANISATION);
+  say(`3. Connected tenant ${TENANT} to "${org.Name}" (${org.Version}) through OAuth: authorize → consent at the sandbox → callback`);
+
+  const defaults = await client.api<{ version: number }>(TENANT, 'PUT', '/defaults', {
+    sales_invoice_account: '200',
+    purchase_bill_account: '300',
+    send_as: 'approved',
+  });
+  if (defaults.status !== 200) throw new Error(`PUT /defaults answered ${defaults.status}: ${JSON.stringify(defaults.body)}`);
+  say(`4. Posting defaults v${defaults.body.version}: sales account 200, purchase account 300, send as approved`);
+
+  const events = demoEvents(TENANT);
+  say(`5. Signed webhooks to POST /webhooks/ops (Standard Webhooks, HMAC-SHA256):`);
+  const ids: string[] = [];
+  let first: { event: unknown; webhookId: string; documentId: string } | undefined;
+  for (const { label, event } of events) {
+    const res = await client.sendWebhook(event);
+    if (res.status !== 202 || !res.body.document_id) throw new Error(`webhook for ${label} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    ids.push(res.body.document_id);
+    first ??= { event, webhookId: res.webhookId, documentId: res.body.document_id };
+    say(`     ${String((event as { type: string }).type).padEnd(24)} ${label.padEnd(40)} → ${res.status} ${res.body.status}`);
+  }
+  const again = await client.sendWebhook(first!.event, first!.webhookId);
+  const sameDocument = again.body.document_id === first!.documentId;
+  if (again.status !== 200 || again.body.duplicate !== true || !sameDocument) {
+    throw new Error(`the redelivery answered ${again.status} ${JSON.stringify(again.body)}, not 200 {duplicate: true} for the same document`);
+  }
+  say(`     redelivery of the first (same webhook-id)                         → ${again.status} duplicate, same document, nothing new queued`);
+
+  say(`6. Waiting until all ${ids.length} documents are synced (timeout ${SYNC_TIMEOUT_MS / 1000} s)…`);
+  const syncStart = performance.now();
+  await waitUntilSynced(client, TENANT, ids, {
+    timeoutMs: SYNC_TIMEOUT_MS,
+    onProgress: (counts) => say(`     ${Object.entries(counts).map(([status, n]) => `${n} ${status}`).join(', ')}`),
+  });
+  say(`   all synced ${((performance.now() - syncStart) / 1000).toFixed(1)} s after the last webhook`);
+
+  say();
+  say(`Documents in Ledgerport (GET /v1/tenants/${TENANT}/documents/{id}):`);
+  const details = await Promise.all(ids.map((id) => documentDetail(client, TENANT, id)));
+  printDocuments(say, details);
+  say();
+  say(`What the Xero sandbox received for "${org.Name}":`);
+  const facts = sandboxFacts(sandbox, org.OrganisationID);
+  const stats = sandbox.stats(org.OrganisationID);
+  printSandbox(say, facts, stats, sandbox);
+
+  const problems = [
+    ...(facts.duplicates.length ? [`${facts.duplicates.length} duplicate invoice number(s) at the sandbox`] : []),
+    ...(sandbox.contractViolations.length ? [`${sandbox.contractViolations.length} contract violation(s)`] : []),
+    ...(facts.invoices.length !== ids.length ? [`the sandbox holds ${facts.invoices.length} invoices, expected ${ids.length}`] : []),
+  ];
+  if (problems.length) throw new Error(problems.join('; '));
+  say();
+
+  if (opts.keepRunning) {
+    clearTimeout(watchdog);
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+    await printTryIt(say, { client, tenantId: TENANT, documentId: ids[0]!, opsSecret: secrets.OPS_WEBHOOK_SECRETS });
+    const signal = await untilInterrupted();
+    say(`${signal}: stopping…`);
+  }
+  await stopEverything();
+  say(`OK: ${ids.length} documents synced once each, 0 duplicates, 0 contract violations; stopped cleanly after ${seconds()}.`);
+}
+
+const watchdog = setTimeout(() => void fail(`the demo did not finish within ${WATCHDOG_MS / 60_000} minutes`), WATCHDOG_MS);
+watchdog.unref();
+const interrupted = () => void fail('interrupted');
+process.once('SIGINT', interrupted);
+process.once('SIGTERM', interrupted);
+try {
+  await run();
+  clearTimeout(watchdog);
+  process.exit(0);
+} catch (error) {
+  clearTimeout(watchdog);
+  await fail((error as Error).message);
+}

@@ -1,0 +1,101 @@
+import type { Logger } from 'pino';
+import { quickbooksRateKeys, type RateGovernor } from '../../sync/rate-governor.ts';
+import { ProviderError, type ProviderMessage, type ProviderSession } from '../types.ts';
+
+export const MINOR_VERSION = '75';
+
+export interface QuickBooksClientDeps {
+  readonly apiUrl: string;
+  readonly governor: RateGovernor;
+  readonly logger: Logger;
+  readonly timeoutMs: number;
+  readonly maxGovernorWaitMs: number;
+}
+
+interface QboFault {
+  Fault?: { Error?: { Message?: string; Detail?: string; code?: string; element?: string }[]; type?: string };
+}
+
+export interface QboRequest {
+  readonly method: 'GET' | 'POST';
+  /** Under /v3/company/{realmId}/, e.g. "query" or "batch". */
+  readonly path: string;
+  readonly query?: Record<string, string>;
+  readonly body?: unknown;
+}
+
+/** QuickBooks' own words from a Fault, one message per error, with the element it names. */
+export function faultMessages(body: unknown): ProviderMessage[] {
+  const errors = (body as QboFault | undefined)?.Fault?.Error ?? [];
+  return errors.map((e) => ({
+    message: [e.Message, e.Detail].filter(Boolean).join(': ') || `QuickBooks error ${e.code ?? ''}`.trim(),
+    ...(e.element ? { field: e.element } : {}),
+  }));
+}
+
+export const faultCode = (body: unknown): string | undefined => (body as QboFault | undefined)?.Fault?.Error?.[0]?.code;
+
+/**
+ * One QuickBooks API call for a session: within the governor's limits (500/min, 10 concurrent
+ * per company), with a timeout, one refresh-and-retry on 401, failures classified.
+ */
+export async function callQuickBooks<T>(deps: QuickBooksClientDeps, session: ProviderSession, name: string, request: QboRequest): Promise<T> {
+  let token = await session.accessToken();
+  for (let attempt = 0; ; attempt++) {
+    const acquired = await deps.governor.acquire(quickbooksRateKeys(session.orgId), { maxWaitMs: deps.maxGovernorWaitMs });
+    if (!acquired.granted) {
+      throw new ProviderError('rate_limited', `Ledgerport's rate governor holds ${name} back (${acquired.reason})`, { retryAfterMs: acquired.waitMs, problem: acquired.reason });
+    }
+    try {
+      const url = new URL(`${deps.apiUrl}/v3/company/${encodeURIComponent(session.orgId)}/${request.path}`);
+      for (const [k, v] of Object.entries({ ...request.query, minorversion: MINOR_VERSION })) url.searchParams.set(k, v);
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: request.method,
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          signal: AbortSignal.timeout(deps.timeoutMs),
+        });
+      } catch (error) {
+        throw new ProviderError('unreachable', `QuickBooks ${name}: no response (${(error as Error).message})`);
+      }
+      const text = await res.text().catch((error: Error) => {
+        throw new ProviderError('unreachable', `QuickBooks ${name}: response cut off (${error.message})`);
+      });
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
+      if (res.ok) return body as T;
+      const details = faultMessages(body);
+      const summary = details[0]?.message ?? `${res.status}`;
+      if (res.status === 401 && attempt === 0) {
+        deps.logger.info({ call: name, tenantId: session.tenantId }, 'QuickBooks refused the access token; refreshing once');
+        token = await session.refreshedAccessToken();
+        continue;
+      }
+      if (res.status === 401) throw new ProviderError('unauthorized', `QuickBooks ${name}: 401 ${summary}`, { status: 401 });
+      if (res.status === 403) throw new ProviderError('forbidden', `QuickBooks ${name}: 403 ${summary}`, { status: 403 });
+      if (res.status === 429) {
+        const retryAfterMs = Math.max(1, Number(res.headers.get('retry-after') ?? 60)) * 1000;
+        await deps.governor.block(quickbooksRateKeys(session.orgId)[0]!.key, retryAfterMs, 'throttled');
+        throw new ProviderError('rate_limited', `QuickBooks ${name}: 429 throttled`, { status: 429, retryAfterMs, problem: 'throttled' });
+      }
+      if (res.status >= 500) throw new ProviderError('transient', `QuickBooks ${name}: ${res.status} ${summary}`, { status: res.status });
+      throw new ProviderError('validation', `QuickBooks ${name}: ${res.status} ${summary}`, { status: res.status, details, code: faultCode(body) });
+    } finally {
+      await acquired.lease.release();
+    }
+  }
+}
+
+/** A value inside a QuickBooks query string literal. */
+export const qboLiteral = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+export async function query<T>(deps: QuickBooksClientDeps, session: ProviderSession, entity: string, statement: string): Promise<T[]> {
+  const body = await callQuickBooks<{ QueryResponse?: Record<string, unknown> }>(deps, session, `query ${entity}`, { method: 'GET', path: 'query', query: { query: statement } });
+  return ((body.QueryResponse?.[entity] as T[] | undefined) ?? []);
+}

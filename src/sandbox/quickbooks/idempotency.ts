@@ -1,0 +1,33 @@
+// `requestid` handling: the first response for a requestid (per realm) is replayed verbatim.
+export interface StoredResponse { status: number; body: string; contentType: string }
+
+export interface IdempotencyCache {
+  /** Runs `fn` once per (realm, requestid); concurrent and later callers get the same stored response. */
+  run(realmId: string, requestId: string, fn: () => Promise<StoredResponse>): Promise<{ response: StoredResponse; replayed: boolean }>;
+  size(): number;
+  reset(): void;
+}
+
+export function createIdempotencyCache(): IdempotencyCache {
+  let entries = new Map<string, Promise<StoredResponse>>();
+  return {
+    size: () => entries.size,
+    reset: () => { entries = new Map(); },
+    async run(realmId, requestId, fn) {
+      const k = `${realmId}\u0000${requestId}`;
+      const existing = entries.get(k);
+      if (existing) return { response: await existing, replayed: true };
+      const p = fn();
+      entries.set(k, p);
+      try {
+        const response = await p;
+        // Server-side failures and throttling are not remembered: a retry is processed again.
+        if (response.status >= 500 || response.status === 429) entries.delete(k);
+        return { response, replayed: false };
+      } catch (e) {
+        entries.delete(k);
+        throw e;
+      }
+    },
+  };
+}

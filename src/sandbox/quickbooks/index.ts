@@ -1,0 +1,204 @@
+// Loopback HTTP simulator of QuickBooks Online (consent page, OAuth token service and Accounting API v3).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { getRequestListener } from '@hono/node-server';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { API_PREFIX, AUTHORIZE_PREFIX, createApp, OAUTH_PREFIX } from './app.ts';
+import { createClock } from './clock.ts';
+import type { Consent, SandboxContext } from './context.ts';
+import { entityByName, patchEntity, removeEntity } from './entities.ts';
+import { createFaults } from './faults.ts';
+import type { FailOptions, FaultTarget } from './faults.ts';
+import { createIdempotencyCache } from './idempotency.ts';
+import { createIdTokenSigner } from './id-token.ts';
+import { createLimiter } from './limits.ts';
+import { createOAuthStore } from './oauth-store.ts';
+import { seedEntities } from './seeding.ts';
+import type { SeedEntity } from './seeding.ts';
+import { createStore, serialize, table } from './store.ts';
+import type { AddCompanyInput, CompanyState } from './store.ts';
+import { grantTokens } from './test-grant.ts';
+import type { GrantTokensOptions, TokenResponse } from './test-grant.ts';
+import type { Company, CompanyStats, EntityName, JsonObject, RateLimits, RequestLogEntry, TokenRequestLogEntry } from './types.ts';
+import { createWebhookSender } from './webhooks.ts';
+import type { SendWebhookOptions, WebhookEventInput, WebhookResult } from './webhooks.ts';
+
+export type { Consent } from './context.ts';
+export type { FailOptions, FaultTarget, QueryMatch } from './faults.ts';
+export type { SeedEntity } from './seeding.ts';
+export type { AddCompanyInput } from './store.ts';
+export type { GrantTokensOptions, TokenResponse } from './test-grant.ts';
+export type { SendWebhookOptions, WebhookEventInput, WebhookOperation, WebhookResult } from './webhooks.ts';
+export { sign as signWebhook } from './webhooks.ts';
+export type * from './types.ts';
+
+export interface QuickBooksSandboxOptions {
+  port?: number;
+  host?: string;
+  /** Real clock in epoch ms (default Date.now). */
+  clock?: () => number;
+  /** Sandbox seconds per real second (default 1). */
+  timeScale?: number;
+  limits?: Partial<RateLimits>;
+  clientId?: string;
+  clientSecret?: string;
+  webhookVerifierToken?: string;
+  logger?: Logger;
+}
+
+export interface QuickBooksSandbox {
+  /** Origin, e.g. http://127.0.0.1:PORT */
+  readonly url: string;
+  /** Like https://appcenter.intuit.com/connect/oauth2 (the full consent endpoint: QBO_AUTHORIZE_URL). */
+  readonly authorizeUrl: string;
+  /** Like https://oauth.platform.intuit.com (QBO_OAUTH_URL): /oauth2/v1/tokens/bearer, /oauth2/v1/tokens/revoke, ... */
+  readonly oauthUrl: string;
+  /** Like https://quickbooks.api.intuit.com (QBO_API_URL): /v3/company/{realmId}/... */
+  readonly apiUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly webhookVerifierToken: string;
+  readonly limits: RateLimits;
+  /** Every call to apiUrl, oldest first. */
+  readonly requests: RequestLogEntry[];
+  readonly tokenRequests: TokenRequestLogEntry[];
+  now(): number;
+  close(): Promise<void>;
+  addCompany(input: AddCompanyInput): Company;
+  companies(): Company[];
+  setConsent(consent: Consent): void;
+  revokeRefreshTokens(realmId?: string): number;
+  expireAccessTokens(realmId?: string): number;
+  stats(realmId: string): CompanyStats;
+  failNext(n: number, opts?: FailOptions): void;
+  delayNext(n: number, ms: number, opts?: FaultTarget): void;
+  dropAfterWrite(n: number, opts?: FaultTarget): void;
+  force429(n: number, opts?: FaultTarget): void;
+  invoices(realmId: string): JsonObject[];
+  bills(realmId: string): JsonObject[];
+  customers(realmId: string): JsonObject[];
+  vendors(realmId: string): JsonObject[];
+  purchaseOrders(realmId: string): JsonObject[];
+  items(realmId: string): JsonObject[];
+  /** Any entity type (`'Account'`, `'TaxCode'`, ...), deleted ones included as `{ status: 'Deleted' }` tombstones. */
+  entities(realmId: string, entity: EntityName): JsonObject[];
+  addCustomers(realmId: string, list: SeedEntity[]): JsonObject[];
+  addVendors(realmId: string, list: SeedEntity[]): JsonObject[];
+  addPurchaseOrders(realmId: string, list: SeedEntity[]): JsonObject[];
+  addItems(realmId: string, list: SeedEntity[]): JsonObject[];
+  /** A change made in QuickBooks: sparse merge (null removes), SyncToken + 1, LastUpdatedTime strictly later. */
+  updateEntity(realmId: string, entity: EntityName | string, id: string, patch: Record<string, unknown>): JsonObject;
+  /** Delete a transaction in QuickBooks (kept as a tombstone that CDC reports). */
+  deleteEntity(realmId: string, entity: EntityName | string, id: string): void;
+  sendWebhook(targetUrl: string, events: WebhookEventInput[], opts?: SendWebhookOptions): Promise<WebhookResult>;
+  /** Run the consent + code exchange over HTTP, as a consenting user would. */
+  grantTokens(opts?: GrantTokensOptions): Promise<TokenResponse>;
+  /** Clear logs, faults, limits, requestids, stats and all customers/vendors/transactions. Companies and tokens stay. */
+  reset(): void;
+}
+
+export async function startQuickBooksSandbox(opts: QuickBooksSandboxOptions = {}): Promise<QuickBooksSandbox> {
+  const clock = createClock(opts.clock, opts.timeScale ?? 1);
+  const logger = opts.logger ?? pino({ name: 'quickbooks-sandbox', level: 'info' });
+  if (clock.scale !== 1) logger.info(`quickbooks sandbox clock scaled ×${clock.scale}`);
+
+  let listener: ReturnType<typeof getRequestListener> | undefined;
+  const server = createServer((req, res) => {
+    if (listener) void listener(req, res);
+    else res.writeHead(503).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  const urls = { url, authorizeUrl: `${url}${AUTHORIZE_PREFIX}`, oauthUrl: `${url}${OAUTH_PREFIX}`, apiUrl: `${url}${API_PREFIX}` };
+
+  const store = createStore(clock);
+  const ctx: SandboxContext = {
+    clock,
+    store,
+    oauth: createOAuthStore(clock),
+    idTokens: createIdTokenSigner(clock),
+    limiter: createLimiter(clock, opts.limits),
+    faults: createFaults(),
+    idempotency: createIdempotencyCache(),
+    logger,
+    requests: [],
+    tokenRequests: [],
+    client: {
+      clientId: opts.clientId ?? 'ABsandboxLedgerportClientId0000000000000000000001',
+      clientSecret: opts.clientSecret ?? 'sandboxLedgerportClientSecret000000000001',
+    },
+    consent: { current: {} },
+    urls,
+  };
+  listener = getRequestListener(createApp(ctx).fetch);
+  const webhookVerifierToken = opts.webhookVerifierToken ?? randomBytes(18).toString('hex');
+  const webhooks = createWebhookSender({ verifierToken: webhookVerifierToken, now: () => clock.now() });
+
+  const company = (realmId: string): CompanyState => {
+    const s = store.get(realmId);
+    if (!s) throw new Error(`unknown realm ${realmId}`);
+    return s;
+  };
+  const entity = (name: string): EntityName => {
+    const e = entityByName(name);
+    if (!e) throw new Error(`unknown entity ${name}`);
+    return e;
+  };
+  const list = (realmId: string, e: EntityName, withDeleted = false): JsonObject[] =>
+    [...table(company(realmId), e).values()].filter((r) => withDeleted || !r.deleted).map(serialize);
+
+  return {
+    ...urls,
+    clientId: ctx.client.clientId,
+    clientSecret: ctx.client.clientSecret,
+    webhookVerifierToken,
+    limits: ctx.limiter.limits,
+    requests: ctx.requests,
+    tokenRequests: ctx.tokenRequests,
+    now: () => clock.now(),
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+    addCompany: (input) => store.addCompany(input),
+    companies: () => [...store.companies.values()].map((s) => ({ ...s.company })),
+    setConsent: (consent) => { ctx.consent.current = consent; },
+    revokeRefreshTokens: (m) => ctx.oauth.revokeRefreshTokens(m),
+    expireAccessTokens: (m) => ctx.oauth.expireAccessTokens(m),
+    stats: (r) => ({ ...company(r).stats }),
+    failNext: (n, o) => ctx.faults.failNext(n, o),
+    delayNext: (n, ms, o) => ctx.faults.delayNext(n, ms, o),
+    dropAfterWrite: (n, o) => ctx.faults.dropAfterWrite(n, o),
+    force429: (n, o) => ctx.faults.force429(n, o),
+    invoices: (r) => list(r, 'Invoice'),
+    bills: (r) => list(r, 'Bill'),
+    customers: (r) => list(r, 'Customer'),
+    vendors: (r) => list(r, 'Vendor'),
+    purchaseOrders: (r) => list(r, 'PurchaseOrder'),
+    items: (r) => list(r, 'Item'),
+    entities: (r, e) => list(r, entity(e), true),
+    addCustomers: (r, l) => seedEntities(company(r), 'Customer', l, clock.now()),
+    addVendors: (r, l) => seedEntities(company(r), 'Vendor', l, clock.now()),
+    addPurchaseOrders: (r, l) => seedEntities(company(r), 'PurchaseOrder', l, clock.now()),
+    addItems: (r, l) => seedEntities(company(r), 'Item', l, clock.now()),
+    updateEntity: (r, e, id, patch) => patchEntity(company(r), entity(e), id, patch as JsonObject, clock.now()),
+    deleteEntity: (r, e, id) => removeEntity(company(r), entity(e), id, clock.now()),
+    sendWebhook: (target, events, o) => webhooks.send(target, events, o),
+    grantTokens: (o) => grantTokens(ctx, o),
+    reset() {
+      ctx.requests.length = 0;
+      ctx.tokenRequests.length = 0;
+      ctx.faults.reset();
+      ctx.limiter.reset();
+      ctx.idempotency.reset();
+      store.resetData();
+    },
+  };
+}

@@ -1,0 +1,178 @@
+// Invoice, Bill and PurchaseOrder: line validation, tax and totals as QuickBooks computes them.
+import { DETAIL_FIELDS, LINE_FIELDS, LINE_TYPES, unknownField } from './fields.ts';
+import { addDays, err, isDate, qboDate, QboError, round2 } from './qbo-format.ts';
+import { isObject, numberField, ref, refValue, resolveRef } from './refs.ts';
+import { currencyOf } from './seed.ts';
+import { table } from './store.ts';
+import type { CompanyState } from './store.ts';
+import type { Json, JsonObject } from './types.ts';
+
+export type TxnEntity = 'Invoice' | 'Bill' | 'PurchaseOrder';
+
+const EXPENSE_TYPES = new Set(['Expense', 'Cost of Goods Sold', 'Other Expense']);
+const TAX_MODES = new Set(['TaxExcluded', 'TaxInclusive', 'NotApplicable']);
+
+interface BuiltLine { line: JsonObject; amount: number; taxCodeId?: string }
+
+function buildLine(s: CompanyState, entity: TxnEntity, raw: Json, i: number, taxMode: string): BuiltLine | undefined {
+  if (!isObject(raw)) throw err.invalid('Line', 'must be an object');
+  for (const k of Object.keys(raw)) {
+    if (!LINE_FIELDS.has(k)) { const u = unknownField('Line', k); throw new QboError(u.code, u.message, u.detail, k); }
+  }
+  const dt = raw.DetailType;
+  if (typeof dt !== 'string') throw err.required('Line.DetailType');
+  if (!LINE_TYPES[entity]?.has(dt)) throw err.invalid('DetailType', `${dt} is not supported on ${entity} lines`);
+  if (dt === 'SubTotalLineDetail') return undefined;
+  const base: JsonObject = { Id: String(i + 1), LineNum: i + 1 };
+  if (typeof raw.Description === 'string') base.Description = raw.Description;
+  if (dt === 'DescriptionOnly') {
+    return { line: { ...base, Amount: 0, DetailType: dt, DescriptionLineDetail: isObject(raw.DescriptionLineDetail) ? raw.DescriptionLineDetail : {} }, amount: 0 };
+  }
+  const detail = raw[dt];
+  if (!isObject(detail)) throw err.required(`Line.${dt}`);
+  for (const k of Object.keys(detail)) {
+    if (!DETAIL_FIELDS[dt]?.has(k)) { const u = unknownField(dt, k); throw new QboError(u.code, u.message, u.detail, k); }
+  }
+  const amount = numberField(raw.Amount, 'Line.Amount');
+  if (amount === undefined) throw err.required('Line.Amount');
+  const out: JsonObject = { ...detail };
+  if (dt === 'AccountBasedExpenseLineDetail') {
+    const acc = resolveRef(s, 'Account', 'AccountBasedExpenseLineDetail.AccountRef', detail.AccountRef);
+    if (!EXPENSE_TYPES.has(String(acc.data.AccountType))) {
+      throw err.business(`Account "${String(acc.data.Name)}" (${String(acc.data.AccountType)}) cannot be used on an expense line. Choose an Expense or Cost of Goods Sold account.`, 'AccountRef');
+    }
+    out.AccountRef = ref(acc);
+  } else {
+    const item = resolveRef(s, 'Item', `${dt}.ItemRef`, detail.ItemRef);
+    out.ItemRef = ref(item);
+    const qty = numberField(detail.Qty, `${dt}.Qty`);
+    const price = numberField(detail.UnitPrice, `${dt}.UnitPrice`);
+    if (qty !== undefined && price !== undefined && Math.abs(round2(qty * price) - amount) > 0.005) {
+      throw new QboError('6070', 'Amount is not equal to UnitPrice * Qty', `Amount is not equal to UnitPrice * Qty. Supplied value:${amount}`, 'Line.Amount');
+    }
+    if (dt === 'SalesItemLineDetail' && item.data.IncomeAccountRef) out.ItemAccountRef = item.data.IncomeAccountRef;
+  }
+  if (dt !== 'SalesItemLineDetail') {
+    out.BillableStatus = detail.BillableStatus ?? 'NotBillable';
+    if (detail.CustomerRef !== undefined) out.CustomerRef = ref(resolveRef(s, 'Customer', `${dt}.CustomerRef`, detail.CustomerRef));
+  }
+  let taxCodeId: string | undefined;
+  if (detail.TaxCodeRef !== undefined) {
+    taxCodeId = resolveRef(s, 'TaxCode', `${dt}.TaxCodeRef`, detail.TaxCodeRef).Id;
+    out.TaxCodeRef = { value: taxCodeId };
+  } else if (s.company.country !== 'US' && taxMode !== 'NotApplicable') {
+    throw err.business('Make sure all your transactions have a VAT/GST rate before you save (TaxCodeRef is missing on a line).', 'TaxCodeRef');
+  }
+  return { line: { ...base, Amount: round2(amount), DetailType: dt, [dt]: out }, amount: round2(amount), ...(taxCodeId ? { taxCodeId } : {}) };
+}
+
+function computeTax(s: CompanyState, entity: TxnEntity, lines: BuiltLine[], mode: string, given: Json | undefined): { detail: JsonObject; total: number } {
+  const net = round2(lines.reduce((sum, l) => sum + l.amount, 0));
+  if (s.company.country === 'US') {
+    const tax = round2(numberField(isObject(given) ? given.TotalTax : undefined, 'TxnTaxDetail.TotalTax') ?? 0);
+    const detail: JsonObject = { TotalTax: tax };
+    if (isObject(given) && given.TxnTaxCodeRef !== undefined) detail.TxnTaxCodeRef = given.TxnTaxCodeRef;
+    return { detail, total: round2(net + tax) };
+  }
+  if (mode === 'NotApplicable') return { detail: { TotalTax: 0 }, total: net };
+  const byRate = new Map<string, { rate: number; base: number }>();
+  for (const l of lines) {
+    if (!l.taxCodeId) continue;
+    const code = table(s, 'TaxCode').get(l.taxCodeId);
+    const list = code?.data[entity === 'Invoice' ? 'SalesTaxRateList' : 'PurchaseTaxRateList'];
+    const details = isObject(list) && Array.isArray(list.TaxRateDetail) ? list.TaxRateDetail : [];
+    for (const d of details) {
+      const rateId = isObject(d) ? refValue(d.TaxRateRef) : undefined;
+      const rate = rateId ? table(s, 'TaxRate').get(rateId) : undefined;
+      if (!rateId || !rate) continue;
+      const entry = byRate.get(rateId) ?? { rate: Number(rate.data.RateValue ?? 0), base: 0 };
+      entry.base += l.amount;
+      byRate.set(rateId, entry);
+    }
+  }
+  let totalTax = 0;
+  const taxLines: JsonObject[] = [];
+  for (const [rateId, { rate, base }] of byRate) {
+    const tax = mode === 'TaxInclusive' ? round2((base * rate) / (100 + rate)) : round2((base * rate) / 100);
+    totalTax += tax;
+    taxLines.push({ Amount: tax, DetailType: 'TaxLineDetail', TaxLineDetail: {
+      TaxRateRef: { value: rateId }, PercentBased: true, TaxPercent: rate,
+      NetAmountTaxable: round2(mode === 'TaxInclusive' ? base - tax : base) } });
+  }
+  totalTax = round2(totalTax);
+  return { detail: { TotalTax: totalTax, TaxLine: taxLines }, total: mode === 'TaxInclusive' ? net : round2(net + totalTax) };
+}
+
+function docNumber(s: CompanyState, entity: TxnEntity, d: JsonObject, selfId: string | undefined): string | undefined {
+  const given = d.DocNumber;
+  if (given !== undefined && typeof given !== 'string') throw err.invalid('DocNumber', 'must be a string');
+  if (given !== undefined && given.length > 21) {
+    throw new QboError('2050', 'String length specified does not match the supported length',
+      `String length is either shorter or longer than supported by specification. Min:0 Max:21 supported. Supplied length:${given.length}`, 'DocNumber');
+  }
+  if (entity === 'Bill') return given;
+  const used = (n: string): string | undefined =>
+    [...table(s, entity).values()].find((r) => !r.deleted && r.Id !== selfId && r.data.DocNumber === n)?.Id;
+  if (given !== undefined && given !== '') {
+    const other = entity === 'Invoice' ? used(given) : undefined;
+    if (other) {
+      throw new QboError('6140', 'Duplicate Document Number Error',
+        `Duplicate Document Number Error : You must specify a different number. This number has already been used. DocNumber=${given} is assigned to TxnType=${entity} with TxnId=${other}`, 'DocNumber');
+    }
+    return given;
+  }
+  let n = s.nextDocNumber.get(entity) ?? 1001;
+  while (used(String(n))) n++;
+  s.nextDocNumber.set(entity, n + 1);
+  return String(n);
+}
+
+/** Full stored data for a transaction from a (merged) write body; throws QboError on validation failures. */
+export function buildTransaction(s: CompanyState, entity: TxnEntity, d: JsonObject, selfId: string | undefined, nowMs: number): JsonObject {
+  const party: JsonObject = entity === 'Invoice'
+    ? { CustomerRef: ref(resolveRef(s, 'Customer', 'CustomerRef', d.CustomerRef)) }
+    : { VendorRef: ref(resolveRef(s, 'Vendor', 'VendorRef', d.VendorRef)) };
+  const cur = currencyOf(s.company.country);
+  const currency = refValue(d.CurrencyRef);
+  if (currency !== undefined && currency !== cur.code) {
+    throw err.business(`Multicurrency is not enabled: the transaction currency ${currency} must be the home currency ${cur.code}.`, 'CurrencyRef');
+  }
+  const mode = typeof d.GlobalTaxCalculation === 'string' ? d.GlobalTaxCalculation : 'TaxExcluded';
+  if (!TAX_MODES.has(mode)) throw err.invalid('GlobalTaxCalculation', `${mode} is not one of TaxExcluded, TaxInclusive, NotApplicable`);
+  if (!Array.isArray(d.Line)) throw err.required('Line');
+  const lines = d.Line.map((l, i) => buildLine(s, entity, l, i, mode)).filter((l): l is BuiltLine => l !== undefined);
+  if (lines.length === 0) throw err.required('Line');
+  lines.forEach((l, i) => { l.line.Id = String(i + 1); l.line.LineNum = i + 1; });
+  const tax = computeTax(s, entity, lines, mode, d.TxnTaxDetail);
+  const txnDate = d.TxnDate ?? qboDate(nowMs);
+  if (!isDate(txnDate)) throw err.invalid('TxnDate', 'is not a valid date (yyyy-MM-dd)');
+  if (d.DueDate !== undefined && !isDate(d.DueDate)) throw err.invalid('DueDate', 'is not a valid date (yyyy-MM-dd)');
+  if (entity === 'Bill' && Array.isArray(d.LinkedTxn)) {
+    for (const l of d.LinkedTxn) {
+      if (isObject(l) && l.TxnType === 'PurchaseOrder' && !table(s, 'PurchaseOrder').get(String(l.TxnId))) throw err.badRef('LinkedTxn', String(l.TxnId));
+    }
+  }
+  const number = docNumber(s, entity, d, selfId);
+  const out: JsonObject = {
+    ...d, ...party, TxnDate: txnDate, CurrencyRef: { value: cur.code, name: cur.name },
+    Line: entity === 'Invoice' ? [...lines.map((l) => l.line), { Amount: round2(lines.reduce((a, l) => a + l.amount, 0)), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} }] : lines.map((l) => l.line),
+    TxnTaxDetail: tax.detail, TotalAmt: tax.total,
+  };
+  if (number !== undefined) out.DocNumber = number;
+  if (s.company.country !== 'US') out.GlobalTaxCalculation = mode;
+  if (entity === 'Invoice') {
+    Object.assign(out, { DueDate: d.DueDate ?? addDays(txnDate, 30), Balance: tax.total, Deposit: 0, ApplyTaxAfterDiscount: false,
+      PrintStatus: d.PrintStatus ?? 'NeedToPrint', EmailStatus: d.EmailStatus ?? 'NotSet' });
+  } else {
+    const ap = table(s, 'Account').get('33');
+    if (d.APAccountRef !== undefined) out.APAccountRef = ref(resolveRef(s, 'Account', 'APAccountRef', d.APAccountRef));
+    else if (ap) out.APAccountRef = ref(ap);
+  }
+  if (entity === 'Bill') Object.assign(out, { DueDate: d.DueDate ?? txnDate, Balance: tax.total });
+  if (entity === 'PurchaseOrder') {
+    const status = d.POStatus ?? 'Open';
+    if (status !== 'Open' && status !== 'Closed') throw err.invalid('POStatus', 'must be Open or Closed');
+    Object.assign(out, { POStatus: status, EmailStatus: d.EmailStatus ?? 'NotSet' });
+  }
+  return out;
+}
