@@ -16,7 +16,7 @@ import { oauthCallbackRoutes } from './routes/oauth-callback.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { recordRoutes } from './routes/records.ts';
 import { syncRunRoutes } from './routes/sync-runs.ts';
-import { xeroWebhookRoutes } from './routes/xero-webhooks.ts';
+import { providerWebhookRoutes } from './routes/provider-webhooks.ts';
 import { opsWebhookRoutes } from './routes/ops-webhooks.ts';
 
 export function createApp(ctx: AppContext) {
@@ -46,7 +46,7 @@ export function createApp(ctx: AppContext) {
     .route('/', openapiRoutes())
     .route('/', opsWebhookRoutes(ctx))
     .route('/', oauthCallbackRoutes(ctx))
-    .route('/', xeroWebhookRoutes(ctx))
+    .route('/', providerWebhookRoutes(ctx))
     .route('/v1/tenants/:tenant_id', tenantApi);
 
   app.notFound((c) => c.json(errorBody(c, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), 404));

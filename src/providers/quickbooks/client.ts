@@ -3,6 +3,8 @@ import { quickbooksRateKeys, type RateGovernor } from '../../sync/rate-governor.
 import { ProviderError, type ProviderMessage, type ProviderSession } from '../types.ts';
 
 export const MINOR_VERSION = '75';
+/** QuickBooks' 429 carries no Retry-After: wait this long before the company's next call. */
+export const THROTTLE_BACKOFF_MS = 5_000;
 
 export interface QuickBooksClientDeps {
   readonly apiUrl: string;
@@ -80,7 +82,8 @@ export async function callQuickBooks<T>(deps: QuickBooksClientDeps, session: Pro
       if (res.status === 401) throw new ProviderError('unauthorized', `QuickBooks ${name}: 401 ${summary}`, { status: 401 });
       if (res.status === 403) throw new ProviderError('forbidden', `QuickBooks ${name}: 403 ${summary}`, { status: 403 });
       if (res.status === 429) {
-        const retryAfterMs = Math.max(1, Number(res.headers.get('retry-after') ?? 60)) * 1000;
+        const header = res.headers.get('retry-after');
+        const retryAfterMs = header ? Math.max(1, Number(header)) * 1000 : THROTTLE_BACKOFF_MS;
         await deps.governor.block(quickbooksRateKeys(session.orgId)[0]!.key, retryAfterMs, 'throttled');
         throw new ProviderError('rate_limited', `QuickBooks ${name}: 429 throttled`, { status: 429, retryAfterMs, problem: 'throttled' });
       }
@@ -98,4 +101,31 @@ export const qboLiteral = (value: string) => `'${value.replace(/\\/g, '\\\\').re
 export async function query<T>(deps: QuickBooksClientDeps, session: ProviderSession, entity: string, statement: string): Promise<T[]> {
   const body = await callQuickBooks<{ QueryResponse?: Record<string, unknown> }>(deps, session, `query ${entity}`, { method: 'GET', path: 'query', query: { query: statement } });
   return ((body.QueryResponse?.[entity] as T[] | undefined) ?? []);
+}
+
+const STALE_OBJECT = '5010';
+
+/**
+ * A sparse update with the SyncToken QuickBooks requires. `current` is the record as last read;
+ * when someone changed it since (error 5010, stale SyncToken) it is read again and the update
+ * applied once more on the fresh version.
+ */
+export async function updateEntity<T extends { Id: string; SyncToken: string }>(
+  deps: QuickBooksClientDeps,
+  session: ProviderSession,
+  entity: string,
+  current: T,
+  patch: Record<string, unknown>,
+): Promise<T> {
+  const path = entity.toLowerCase();
+  const send = (syncToken: string) =>
+    callQuickBooks<Record<string, T>>(deps, session, `update ${entity}`, { method: 'POST', path, body: { ...patch, Id: current.Id, SyncToken: syncToken, sparse: true } });
+  try {
+    return (await send(current.SyncToken))[entity]!;
+  } catch (error) {
+    if (!(error instanceof ProviderError) || error.code !== STALE_OBJECT) throw error;
+    deps.logger.info({ entity, id: current.Id, tenantId: session.tenantId }, 'stale SyncToken; reading the record again and retrying the update');
+    const fresh = await callQuickBooks<Record<string, T>>(deps, session, `get ${entity}`, { method: 'GET', path: `${path}/${encodeURIComponent(current.Id)}` });
+    return (await send(fresh[entity]!.SyncToken))[entity]!;
+  }
 }

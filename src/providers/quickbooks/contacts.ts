@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import { ProviderError, type ProviderSession } from '../types.ts';
 import type { PartyOf } from '../xero/mapping.ts';
-import { callQuickBooks, qboLiteral, query, type QuickBooksClientDeps } from './client.ts';
+import { callQuickBooks, qboLiteral, query, updateEntity, type QuickBooksClientDeps } from './client.ts';
+
+interface QboPartyRecord {
+  Id: string;
+  SyncToken: string;
+  PrimaryEmailAddr?: { Address?: string };
+}
 
 export type QboPartyKind = 'customer' | 'vendor';
 const ENTITY = { customer: 'Customer', vendor: 'Vendor' } as const;
@@ -51,7 +57,12 @@ export async function resolveQuickBooksParties(
     if (party.email) [match] = await query<{ Id: string }>(deps, session, entity, `select * from ${entity} where PrimaryEmailAddr = ${qboLiteral(party.email)}`);
     if (!match) {
       by = 'name';
-      [match] = await query<{ Id: string }>(deps, session, entity, `select * from ${entity} where DisplayName = ${qboLiteral(party.name)}`);
+      const [named] = await query<QboPartyRecord>(deps, session, entity, `select * from ${entity} where DisplayName = ${qboLiteral(party.name)}`);
+      // Matched by name but QuickBooks has no email for it: fill it in (never overwrite one),
+      // so invoices can be emailed from QuickBooks.
+      match = named && party.email && !named.PrimaryEmailAddr?.Address
+        ? await updateEntity(deps, session, entity, named, { PrimaryEmailAddr: { Address: party.email } })
+        : named;
     }
     if (!match) {
       by = 'created';

@@ -46,11 +46,14 @@ export function toQuickBooksDocument(doc: DocumentToPush, partyId: string, ctx: 
   });
   if (errors.length > 0) return { errors };
 
+  // A document with no tax at all and no code mapped for 0% posts outside tax (VAT companies
+  // otherwise require a tax code on every line).
+  const noTaxCodes = source.lines.every((line) => !mappings[source.amounts_are === 'no_tax' ? '0' : rateKey(line.tax_rate)]);
   const common = {
     TxnDate: source.issue_date,
     ...(source.due_date ? { DueDate: source.due_date } : {}),
     CurrencyRef: { value: source.currency },
-    GlobalTaxCalculation: GLOBAL_TAX[source.amounts_are],
+    GlobalTaxCalculation: noTaxCodes ? 'NotApplicable' : GLOBAL_TAX[source.amounts_are],
     Line: lines,
   };
   return isSale

@@ -16,7 +16,7 @@ export const READABLE: Record<string, EntityName> = {
   invoice: 'Invoice', bill: 'Bill', purchaseorder: 'PurchaseOrder',
 };
 /** Entities the API writes (create/update, and delete for transactions). */
-export const WRITE_ENTITIES = new Set<EntityName>(['Customer', 'Vendor', 'Invoice', 'Bill', 'PurchaseOrder']);
+export const WRITE_ENTITIES = new Set<EntityName>(['Customer', 'Vendor', 'Item', 'Invoice', 'Bill', 'PurchaseOrder']);
 const DELETABLE = new Set<EntityName>(['Invoice', 'Bill', 'PurchaseOrder']);
 
 export type Operation = 'create' | 'update' | 'delete';

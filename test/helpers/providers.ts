@@ -1,0 +1,123 @@
+import { THROTTLE_BACKOFF_MS } from '../../src/providers/quickbooks/client.ts';
+import { startQuickBooksSandbox, type QuickBooksSandbox } from '../../src/sandbox/quickbooks/index.ts';
+import { startXeroSandbox, type XeroSandbox } from '../../src/sandbox/xero/index.ts';
+import { startHarness, type Harness } from './harness.ts';
+
+/**
+ * One provider behind one sandbox, driven the same way for both: the shared provider contract
+ * suite runs every case against Xero and against QuickBooks through these.
+ */
+export interface ProviderFixture {
+  readonly name: 'xero' | 'quickbooks';
+  readonly h: Harness;
+  /** Connects a tenant through the real OAuth flow; returns the provider organisation id. */
+  connect(tenantId: string): Promise<{ token: string; orgId: string }>;
+  /** Posting defaults that fit the sandbox organisation (accounts, tax). */
+  readonly defaults: Record<string, unknown>;
+  /** Sales invoices and bills the organisation holds. */
+  documents(orgId: string): { number: string; kind: 'sales_invoice' | 'supplier_bill' }[];
+  /** Create requests the organisation received, with the idempotency key each carried. */
+  createRequests(orgId: string): { key: string | undefined; count: number }[];
+  refreshCalls(): number;
+  dropNextWrite(): void;
+  failNextWrite(status: 500 | 503): void;
+  throttleNextWrite(): void;
+  /** How long a throttled tenant waits before its next call (the provider's Retry-After, or our default). */
+  readonly throttleWaitMs: number;
+  expireAccessTokens(): void;
+  revokeRefreshTokens(): void;
+  close(): Promise<void>;
+}
+
+export async function xeroFixture(): Promise<ProviderFixture> {
+  const sb: XeroSandbox = await startXeroSandbox({ host: '127.0.0.1' });
+  const h = await startHarness({
+    env: {
+      XERO_CLIENT_ID: sb.clientId, XERO_CLIENT_SECRET: sb.clientSecret, XERO_REDIRECT_URI: 'http://127.0.0.1:8080/oauth/xero/callback',
+      XERO_API_URL: sb.apiUrl, XERO_IDENTITY_URL: sb.identityUrl, XERO_LOGIN_URL: sb.loginUrl,
+    },
+  });
+  const writes = /Invoices$/;
+  return {
+    name: 'xero',
+    h,
+    async connect(tenantId) {
+      const org = sb.addOrganisation({ name: `Org ${tenantId}`, region: 'UK' });
+      sb.setConsent({ organisations: [org.OrganisationID] });
+      return { ...(await oauthRoundTrip(h, tenantId, 'xero')), orgId: org.OrganisationID };
+    },
+    defaults: { sales_invoice_account: '200', purchase_bill_account: '300' },
+    documents: (orgId) =>
+      sb.invoices(orgId).map((i) => ({ number: String((i as { InvoiceNumber: string }).InvoiceNumber), kind: (i as { Type: string }).Type === 'ACCREC' ? 'sales_invoice' : 'supplier_bill' })),
+    createRequests: (orgId) =>
+      sb.requests
+        .filter((r) => r.tenantId === orgId && r.method === 'PUT' && writes.test(r.path))
+        .map((r) => ({ key: r.headers['idempotency-key'], count: ((r.body as { Invoices?: unknown[] }).Invoices ?? []).length })),
+    refreshCalls: () => sb.tokenRequests.filter((t) => t.grant_type === 'refresh_token').length,
+    dropNextWrite: () => sb.dropAfterWrite(1, { path: writes }),
+    failNextWrite: (status) => sb.failNext(1, { status, path: writes }),
+    throttleNextWrite: () => sb.force429(1, { retryAfterSeconds: 1, problem: 'minute', path: writes }),
+    throttleWaitMs: 1_000,
+    expireAccessTokens: () => void sb.expireAccessTokens(),
+    revokeRefreshTokens: () => void sb.revokeRefreshTokens(),
+    close: async () => {
+      await h.close();
+      await sb.close();
+    },
+  };
+}
+
+export async function quickBooksFixture(opts: { env?: Record<string, string> } = {}): Promise<ProviderFixture & { sb: QuickBooksSandbox }> {
+  const sb = await startQuickBooksSandbox({ host: '127.0.0.1' });
+  const h = await startHarness({
+    env: {
+      QBO_CLIENT_ID: sb.clientId, QBO_CLIENT_SECRET: sb.clientSecret, QBO_REDIRECT_URI: 'http://127.0.0.1:8080/oauth/quickbooks/callback',
+      QBO_API_URL: sb.apiUrl, QBO_OAUTH_URL: sb.oauthUrl, QBO_AUTHORIZE_URL: sb.authorizeUrl, QBO_WEBHOOK_VERIFIER_TOKEN: sb.webhookVerifierToken,
+      ...opts.env,
+    },
+  });
+  const writes = /\/batch$/;
+  return {
+    name: 'quickbooks',
+    sb,
+    h,
+    async connect(tenantId) {
+      const company = sb.addCompany({ name: `Company ${tenantId}`, country: 'UK' });
+      sb.setConsent({ realmId: company.realmId });
+      return { ...(await oauthRoundTrip(h, tenantId, 'quickbooks')), orgId: company.realmId };
+    },
+    // QuickBooks: accounts by id; taxable lines need a tax code mapping; automatic push is off by default.
+    defaults: { sales_invoice_account: '79', purchase_bill_account: '78', tax_code_mappings: { '20': '2', '5': '3', '0': '4' }, auto_push_invoices: true },
+    documents: (orgId) => [
+      ...sb.invoices(orgId).map((i) => ({ number: String((i as { DocNumber: string }).DocNumber), kind: 'sales_invoice' as const })),
+      ...sb.bills(orgId).map((b) => ({ number: String((b as { DocNumber: string }).DocNumber), kind: 'supplier_bill' as const })),
+    ],
+    createRequests: (orgId) =>
+      sb.requests
+        .filter((r) => r.method === 'POST' && writes.test(r.path) && r.path.includes(`/company/${orgId}/`))
+        .map((r) => ({ key: r.query.requestid, count: ((r.body as { BatchItemRequest?: unknown[] }).BatchItemRequest ?? []).length })),
+    refreshCalls: () => sb.tokenRequests.filter((t) => t.grant_type === 'refresh_token').length,
+    dropNextWrite: () => sb.dropAfterWrite(1, { path: writes }),
+    failNextWrite: (status) => sb.failNext(1, { status, path: writes }),
+    throttleNextWrite: () => sb.force429(1, { path: writes }),
+    throttleWaitMs: THROTTLE_BACKOFF_MS,
+    expireAccessTokens: () => void sb.expireAccessTokens(),
+    revokeRefreshTokens: () => void sb.revokeRefreshTokens(),
+    close: async () => {
+      await h.close();
+      await sb.close();
+    },
+  };
+}
+
+/** authorize at Ledgerport → consent at the sandbox → Ledgerport's callback. */
+export async function oauthRoundTrip(h: Harness, tenantId: string, provider: 'xero' | 'quickbooks', body: Record<string, unknown> = { provider }) {
+  const token = await h.token(tenantId);
+  const started = await h.request('POST', `/v1/tenants/${tenantId}/connection/authorize`, { token, body });
+  if (started.status !== 200) throw new Error(`authorize failed: ${started.status} ${started.text}`);
+  const consent = await fetch(started.body.authorize_url, { redirect: 'manual' });
+  const location = new URL(consent.headers.get('location') ?? '');
+  const done = await h.request('GET', `/oauth/${provider}/callback${location.search}`);
+  if (done.status !== 200) throw new Error(`callback failed: ${done.status} ${done.text}`);
+  return { token, callback: done.body };
+}
