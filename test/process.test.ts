@@ -5,16 +5,8 @@ import { migrate, readMigrations } from '../src/db/migrate.ts';
 import { createTestDatabase } from './helpers/db.ts';
 import { shippedInvoice } from './helpers/harness.ts';
 import { postSigned, startGatewayProcess } from './helpers/process.ts';
+import { waitFor } from './helpers/wait.ts';
 
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not met in time');
-}
 
 describe('the gateway as a process', () => {
   it('an event answered 202 survives SIGKILL right after, and its job runs on the next worker', async () => {

@@ -5,6 +5,7 @@ import type { Harness } from './helpers/harness.ts';
 import { shippedInvoice } from './helpers/harness.ts';
 import { startGatewayProcess } from './helpers/process.ts';
 import { CALLBACK, connectXero, startXeroHarness } from './helpers/xero.ts';
+import { waitFor } from './helpers/wait.ts';
 
 let h: Harness;
 let sb: XeroSandbox;
@@ -16,15 +17,6 @@ afterAll(async () => {
   await close();
 });
 
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not met in time');
-}
 
 describe('a worker killed mid-push', () => {
   it('restarted, it settles the interrupted request and leaves exactly one invoice', async () => {
