@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import { ProviderError, type ProviderSession } from '../types.ts';
-import type { PartyOf } from '../xero/mapping.ts';
+import type { Party } from '../party.ts';
 import { callQuickBooks, qboLiteral, query, updateEntity, type QuickBooksClientDeps } from './client.ts';
 
 interface QboPartyRecord {
@@ -32,7 +32,7 @@ export async function resolveQuickBooksParties(
   deps: QuickBooksClientDeps & { db: Database },
   session: ProviderSession,
   kind: QboPartyKind,
-  parties: readonly PartyOf[],
+  parties: readonly Party[],
 ): Promise<{ ids: Map<string, string>; failures: Map<string, string> }> {
   const unique = [...new Map(parties.map((p) => [p.id, p])).values()];
   const ids = new Map<string, string>();
@@ -50,7 +50,7 @@ export async function resolveQuickBooksParties(
     if (key.kind === kind) ids.set(link.platform_contact_id, key.id);
   }
   const entity = ENTITY[kind];
-  const found: { party: PartyOf; id: string; by: 'email' | 'name' | 'created' }[] = [];
+  const found: { party: Party; id: string; by: 'email' | 'name' | 'created' }[] = [];
   for (const party of unique.filter((p) => !ids.has(p.id))) {
     let match: { Id: string } | undefined;
     let by: 'email' | 'name' | 'created' = 'email';
@@ -89,7 +89,7 @@ export async function resolveQuickBooksParties(
   return { ids, failures };
 }
 
-async function create(deps: QuickBooksClientDeps, session: ProviderSession, kind: QboPartyKind, party: PartyOf): Promise<{ Id: string }> {
+async function create(deps: QuickBooksClientDeps, session: ProviderSession, kind: QboPartyKind, party: Party): Promise<{ Id: string }> {
   const entity = ENTITY[kind];
   const attempt = async (displayName: string) => {
     const requestid = `lp-${createHash('sha256').update(`${session.tenantId}|${kind}|${party.id}|${displayName}`).digest('base64url').slice(0, 40)}`;

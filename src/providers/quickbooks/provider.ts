@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.ts';
 import { CAPABILITIES } from '../capabilities.ts';
 import { accountProblems } from '../check-accounts.ts';
 import type { AccountingProvider, DocumentOutcome, DocumentToPush, ProviderOAuth, ProviderSession } from '../types.ts';
-import { partyOf } from '../xero/mapping.ts';
+import { partyOf } from '../party.ts';
 import { callQuickBooks, faultMessages, qboLiteral, query, type QuickBooksClientDeps } from './client.ts';
 import { resolveQuickBooksParties } from './contacts.ts';
 import { toQuickBooksDocument } from './mapping.ts';

@@ -3,7 +3,7 @@ import type { Contact } from 'xero-node';
 import type { Database } from '../../db/database.ts';
 import type { ProviderSession } from '../types.ts';
 import { callXero, type XeroClientDeps } from './client.ts';
-import type { PartyOf } from './mapping.ts';
+import type { Party } from '../party.ts';
 
 type MatchedBy = 'contact_number' | 'email' | 'name' | 'created';
 
@@ -23,7 +23,7 @@ const chunks = <T>(items: T[], size: number) =>
 export async function resolveXeroContacts(
   deps: XeroClientDeps & { db: Database },
   session: ProviderSession,
-  parties: readonly PartyOf[],
+  parties: readonly Party[],
 ): Promise<{ contactIds: Map<string, string>; failures: Map<string, string> }> {
   const unique = [...new Map(parties.map((p) => [p.id, p])).values()];
   const resolved = new Map<string, string>();
@@ -38,7 +38,7 @@ export async function resolveXeroContacts(
     .execute();
   for (const link of links) resolved.set(link.platform_contact_id, link.provider_contact_id);
 
-  const found: { party: PartyOf; contactId: string; by: MatchedBy }[] = [];
+  const found: { party: Party; contactId: string; by: MatchedBy }[] = [];
   const pending = () => unique.filter((p) => !resolved.has(p.id));
   // One filter per chunk asks for all three ways to match at once (fewer calls against Xero's
   // 60 a minute); each party then takes the best match: number, else email, else name.

@@ -25,13 +25,6 @@ export interface XeroInvoiceModel {
 
 const LINE_AMOUNT_TYPES = { exclusive: 'Exclusive', inclusive: 'Inclusive', no_tax: 'NoTax' } as const;
 
-export type PartyOf = { id: string; name: string; email?: string };
-
-export function partyOf(doc: DocumentToPush): PartyOf {
-  const source = doc.source as unknown as SalesInvoiceSource | SupplierBillSource;
-  return 'customer' in source ? source.customer : source.supplier;
-}
-
 /**
  * Maps a document (its stored source snapshot and defaults snapshot) to a Xero invoice:
  * ACCREC for a sales invoice, ACCPAY for a supplier bill. Everything Xero would refuse for a
