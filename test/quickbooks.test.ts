@@ -71,6 +71,13 @@ describe('QuickBooks Online', () => {
     expect(posted.TotalAmt).toBe(24);
   });
 
+  it('stores tax rate keys in their shortest form, as lines look them up', async () => {
+    const { token } = await p.connect('q_keys');
+    const res = await p.h.request('PUT', '/v1/tenants/q_keys/defaults', { token, body: { tax_code_mappings: { '20.0': '2', '5.50': '3' } } });
+    expect(res.status).toBe(200);
+    expect(res.body.tax_code_mappings).toEqual({ '20': '2', '5.5': '3' });
+  });
+
   it('PUT defaults refuses a tax code or account the company does not have', async () => {
     const { token } = await p.connect('q_defaults');
     const res = await p.h.request('PUT', '/v1/tenants/q_defaults/defaults', { token, body: { sales_invoice_account: '9999', tax_code_mappings: { '20': '77' } } });

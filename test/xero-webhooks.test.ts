@@ -98,3 +98,13 @@ describe('POST /webhooks/xero', () => {
     expect(res.body.error.code).toBe('validation_failed');
   });
 });
+
+describe('POST /webhooks/xero: bad bytes', () => {
+  it('400 invalid_characters for a correctly signed body with a NUL, recording nothing', async () => {
+    const body = '{"events":[{"resourceId":"a\\u0000b","eventDateUtc":"2026-11-21T10:00:00","eventType":"UPDATE","eventCategory":"CONTACT","tenantId":"x"}]}';
+    const signature = createHmac('sha256', WEBHOOK_KEY).update(body).digest('base64');
+    const res = await h.request('POST', '/webhooks/xero', { rawBody: body, headers: { 'x-xero-signature': signature, 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_characters');
+  });
+});

@@ -27,6 +27,8 @@ export const PostingDefaultsInput = v.strictObject({
     v.pipe(
       v.record(v.pipe(v.string(), v.regex(/^\d{1,3}(\.\d{1,4})?$/, 'keys are tax rates such as "20" or "5.5"')), v.pipe(v.string(), v.minLength(1), v.maxLength(50))),
       v.maxEntries(50),
+      // "20.0" and "20" are the same rate: keys are stored in their shortest form, as lines look them up.
+      v.transform((mappings) => Object.fromEntries(Object.entries(mappings).map(([rate, code]) => [String(Number(rate)), code]))),
     ),
     {},
   ),

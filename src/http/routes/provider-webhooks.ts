@@ -7,7 +7,7 @@ import { recordProviderEvents, type ProviderEvent } from '../../ingest/provider-
 import { fromQuickBooksEvents, QuickBooksWebhookBody } from '../../ingest/quickbooks-events.ts';
 import { fromXeroEvents, verifyHmacSignature, XeroWebhookBody } from '../../ingest/xero-events.ts';
 import type { AppEnv } from '../env.ts';
-import { issueDetails } from '../validate.ts';
+import { decodeJson, issueDetails } from '../validate.ts';
 
 /**
  * POST /webhooks/xero and /webhooks/quickbooks. The signature is checked over the raw bytes
@@ -28,12 +28,7 @@ export function providerWebhookRoutes(ctx: AppContext) {
         log.warn(`${provider} webhook with a bad signature rejected`);
         return c.body(null, 401);
       }
-      let decoded: unknown;
-      try {
-        decoded = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-      } catch {
-        throw badRequest('malformed_json', 'the body is not valid UTF-8 JSON');
-      }
+      const decoded = decodeJson(body);
       const parsed = opts.parse(decoded);
       if ('issues' in parsed) throw badRequest('validation_failed', `the body is not a ${provider} webhook payload`, issueDetails(parsed.issues));
       const { events } = parsed;

@@ -2,6 +2,8 @@
 // throttling, injected faults, `requestid` replay and dropped responses.
 import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
+import { sleep } from '../shared/clock.ts';
+import { dropResponse, logRequests } from '../shared/request-log.ts';
 import type { ApiEnv, SandboxContext } from './context.ts';
 import { ACCOUNTING_SCOPE } from './oauth-routes.ts';
 import { AUTH_ERROR, fault, FORBIDDEN_ERROR, THROTTLE_ERROR } from './qbo-format.ts';
@@ -11,15 +13,7 @@ export const MAX_REQUEST_ID = 50;
 export const INVALID_JSON = Symbol('invalid-json');
 const COMPANY_PATH = /^\/v3\/company\/([^/]+)(?:\/|$)/;
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function redactedHeaders(h: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  h.forEach((v, k) => { out[k] = k === 'authorization' ? `${v.split(' ')[0] ?? ''} [redacted]` : v; });
-  return out;
-}
+export { sleep } from '../shared/clock.ts';
 
 const SYSTEM_FAULT = {
   Message: 'An application error has occurred while processing your request',
@@ -29,13 +23,7 @@ const SYSTEM_FAULT = {
 
 /** Logs the call; POST bodies are parsed as JSON (or kept as text for `application/text` queries). */
 export function logAndParse(ctx: SandboxContext, prefix: string): MiddlewareHandler<ApiEnv> {
-  return async (c, next) => {
-    const url = new URL(c.req.url);
-    const entry = {
-      method: c.req.method, path: url.pathname.slice(prefix.length) || '/', query: Object.fromEntries(url.searchParams),
-      headers: redactedHeaders(c.req.raw.headers), body: undefined as unknown, status: 0, time: ctx.clock.now(),
-    };
-    ctx.requests.push(entry);
+  return logRequests<ApiEnv>(ctx.requests, () => ctx.clock.now(), prefix, async (c, entry) => {
     c.set('logEntry', entry);
     let body: unknown;
     if (c.req.method === 'POST') {
@@ -48,12 +36,7 @@ export function logAndParse(ctx: SandboxContext, prefix: string): MiddlewareHand
     }
     c.set('body', body);
     c.header('intuit_tid', `1-${randomUUID().replace(/-/g, '').slice(0, 24)}`);
-    try {
-      await next();
-    } finally {
-      entry.status = c.res.status;
-    }
-  };
+  });
 }
 
 export function unauthorized(c: Context, now: number): Response {
@@ -109,10 +92,7 @@ export function apiPipeline(ctx: SandboxContext): MiddlewareHandler<ApiEnv> {
       } else {
         await next();
       }
-      if (isWrite && ctx.faults.takeDrop(entry.path, entry.query)) {
-        entry.dropped = true;
-        c.env?.incoming?.socket?.destroy();
-      }
+      if (isWrite && ctx.faults.takeDrop(entry.path, entry.query)) dropResponse(c, entry);
     } finally {
       acquired.release();
     }

@@ -1,7 +1,8 @@
 // Wires all routes into one Hono app; the three Intuit hosts are path prefixes of one origin.
 import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
-import { apiPipeline, logAndParse, sleep } from './api-pipeline.ts';
+import { oauthHostFaults } from '../shared/faults.ts';
+import { apiPipeline, logAndParse } from './api-pipeline.ts';
 import { apiRoutes } from './api-routes.ts';
 import type { ApiEnv, SandboxContext } from './context.ts';
 import { authorizeRoutes, oauthRoutes } from './oauth-routes.ts';
@@ -18,20 +19,12 @@ export function createApp(ctx: SandboxContext): Hono<{ Bindings: HttpBindings }>
   const app = new Hono<{ Bindings: HttpBindings }>();
 
   // Faults for the consent page and token endpoints (API routes take theirs inside the API pipeline).
-  app.use('*', async (c, next) => {
-    const url = new URL(c.req.url);
-    const path = url.pathname;
-    const rel = path.startsWith(OAUTH_PREFIX) ? path.slice(OAUTH_PREFIX.length)
-      : path.startsWith(AUTHORIZE_PREFIX) ? '/connect/oauth2' : undefined;
-    if (rel !== undefined) {
-      const query = Object.fromEntries(url.searchParams);
-      const delay = ctx.faults.takeDelay(rel, query);
-      if (delay !== undefined) await sleep(delay);
-      const failure = ctx.faults.takeFailure(rel, query);
-      if (failure !== undefined) return c.json({ error: 'server_error', error_description: 'Injected failure' }, failure as 500);
-    }
-    await next();
-  });
+  app.use('*', oauthHostFaults(
+    ctx.faults,
+    (path) => path.startsWith(OAUTH_PREFIX) ? path.slice(OAUTH_PREFIX.length)
+      : path.startsWith(AUTHORIZE_PREFIX) ? '/connect/oauth2' : undefined,
+    (c, status) => c.json({ error: 'server_error', error_description: 'Injected failure' }, status as 500),
+  ));
 
   app.route(AUTHORIZE_PREFIX, authorizeRoutes(ctx));
   app.route(OAUTH_PREFIX, oauthRoutes(ctx));

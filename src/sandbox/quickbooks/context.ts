@@ -1,13 +1,12 @@
 // The per-sandbox bundle of state handed to every route module (no module-level singletons).
 import type { HttpBindings } from '@hono/node-server';
-import type { Logger } from 'pino';
+import type { SandboxCore } from '../shared/context.ts';
 import type { Faults } from './faults.ts';
-import type { IdempotencyCache } from './idempotency.ts';
 import type { IdTokenSigner } from './id-token.ts';
 import type { Limiter } from './limits.ts';
 import type { Grant, OAuthStore } from './oauth-store.ts';
 import type { CompanyState, Store } from './store.ts';
-import type { RequestLogEntry, SandboxClock, TokenRequestLogEntry } from './types.ts';
+import type { RequestLogEntry, TokenRequestLogEntry } from './types.ts';
 
 /** What the next user on the consent page does: connect `realmId` (default: the first company) or deny. */
 export type Consent = { realmId?: string; deny?: false } | { deny: true };
@@ -19,19 +18,13 @@ export interface SandboxUrls {
   apiUrl: string;
 }
 
-export interface SandboxContext {
-  clock: SandboxClock;
+/** Shared core (clock, logger, logs, client, consent, idempotency) plus this sandbox's own state. */
+export interface SandboxContext extends SandboxCore<RequestLogEntry, TokenRequestLogEntry, Consent> {
   store: Store;
   oauth: OAuthStore;
   idTokens: IdTokenSigner;
   limiter: Limiter;
   faults: Faults;
-  idempotency: IdempotencyCache;
-  logger: Logger | undefined;
-  requests: RequestLogEntry[];
-  tokenRequests: TokenRequestLogEntry[];
-  client: { clientId: string; clientSecret: string };
-  consent: { current: Consent };
   urls: SandboxUrls;
 }
 

@@ -1,17 +1,14 @@
 // Loopback HTTP simulator of QuickBooks Online (consent page, OAuth token service and Accounting API v3).
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { getRequestListener } from '@hono/node-server';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
+import { createSandboxCore, resetSandboxCore, sandboxHandleBase } from '../shared/context.ts';
+import type { SandboxBaseOptions, SandboxHandleBase } from '../shared/context.ts';
+import { faultControls } from '../shared/faults.ts';
+import { startSandboxServer } from '../shared/server.ts';
 import { API_PREFIX, AUTHORIZE_PREFIX, createApp, OAUTH_PREFIX } from './app.ts';
-import { createClock } from './clock.ts';
 import type { Consent, SandboxContext } from './context.ts';
 import { entityByName, patchEntity, removeEntity } from './entities.ts';
 import { createFaults } from './faults.ts';
 import type { FailOptions, FaultTarget } from './faults.ts';
-import { createIdempotencyCache } from './idempotency.ts';
 import { createIdTokenSigner } from './id-token.ts';
 import { createLimiter } from './limits.ts';
 import { createOAuthStore } from './oauth-store.ts';
@@ -34,21 +31,14 @@ export type { SendWebhookOptions, WebhookEventInput, WebhookOperation, WebhookRe
 export { sign as signWebhook } from './webhooks.ts';
 export type * from './types.ts';
 
-export interface QuickBooksSandboxOptions {
-  port?: number;
-  host?: string;
-  /** Real clock in epoch ms (default Date.now). */
-  clock?: () => number;
-  /** Sandbox seconds per real second (default 1). */
-  timeScale?: number;
+/** port, host, clock, timeScale, clientId, clientSecret and logger as for every sandbox (SandboxBaseOptions). */
+export interface QuickBooksSandboxOptions extends SandboxBaseOptions {
   limits?: Partial<RateLimits>;
-  clientId?: string;
-  clientSecret?: string;
   webhookVerifierToken?: string;
-  logger?: Logger;
 }
 
-export interface QuickBooksSandbox {
+/** clientId, clientSecret, requests, tokenRequests, now, close and setConsent come from SandboxHandleBase. */
+export interface QuickBooksSandbox extends SandboxHandleBase<RequestLogEntry, TokenRequestLogEntry, Consent> {
   /** Origin, e.g. http://127.0.0.1:PORT */
   readonly url: string;
   /** Like https://appcenter.intuit.com/connect/oauth2 (the full consent endpoint: QBO_AUTHORIZE_URL). */
@@ -57,18 +47,12 @@ export interface QuickBooksSandbox {
   readonly oauthUrl: string;
   /** Like https://quickbooks.api.intuit.com (QBO_API_URL): /v3/company/{realmId}/... */
   readonly apiUrl: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
   readonly webhookVerifierToken: string;
   readonly limits: RateLimits;
   /** Every call to apiUrl, oldest first. */
   readonly requests: RequestLogEntry[];
-  readonly tokenRequests: TokenRequestLogEntry[];
-  now(): number;
-  close(): Promise<void>;
   addCompany(input: AddCompanyInput): Company;
   companies(): Company[];
-  setConsent(consent: Consent): void;
   revokeRefreshTokens(realmId?: string): number;
   expireAccessTokens(realmId?: string): number;
   stats(realmId: string): CompanyStats;
@@ -100,44 +84,27 @@ export interface QuickBooksSandbox {
 }
 
 export async function startQuickBooksSandbox(opts: QuickBooksSandboxOptions = {}): Promise<QuickBooksSandbox> {
-  const clock = createClock(opts.clock, opts.timeScale ?? 1);
-  const logger = opts.logger ?? pino({ name: 'quickbooks-sandbox', level: 'info' });
-  if (clock.scale !== 1) logger.info(`quickbooks sandbox clock scaled ×${clock.scale}`);
-
-  let listener: ReturnType<typeof getRequestListener> | undefined;
-  const server = createServer((req, res) => {
-    if (listener) void listener(req, res);
-    else res.writeHead(503).end();
+  const core = createSandboxCore<RequestLogEntry, TokenRequestLogEntry, Consent>('quickbooks', opts, {
+    clientId: 'ABsandboxLedgerportClientId0000000000000000000001',
+    clientSecret: 'sandboxLedgerportClientSecret000000000001',
+    consent: {},
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
+  const { clock } = core;
+  const server = await startSandboxServer(opts);
+  const { url } = server;
   const urls = { url, authorizeUrl: `${url}${AUTHORIZE_PREFIX}`, oauthUrl: `${url}${OAUTH_PREFIX}`, apiUrl: `${url}${API_PREFIX}` };
 
   const store = createStore(clock);
   const ctx: SandboxContext = {
-    clock,
+    ...core,
     store,
     oauth: createOAuthStore(clock),
     idTokens: createIdTokenSigner(clock),
     limiter: createLimiter(clock, opts.limits),
     faults: createFaults(),
-    idempotency: createIdempotencyCache(),
-    logger,
-    requests: [],
-    tokenRequests: [],
-    client: {
-      clientId: opts.clientId ?? 'ABsandboxLedgerportClientId0000000000000000000001',
-      clientSecret: opts.clientSecret ?? 'sandboxLedgerportClientSecret000000000001',
-    },
-    consent: { current: {} },
     urls,
   };
-  listener = getRequestListener(createApp(ctx).fetch);
+  server.serve(createApp(ctx).fetch);
   const webhookVerifierToken = opts.webhookVerifierToken ?? randomBytes(18).toString('hex');
   const webhooks = createWebhookSender({ verifierToken: webhookVerifierToken, now: () => clock.now() });
 
@@ -155,28 +122,16 @@ export async function startQuickBooksSandbox(opts: QuickBooksSandboxOptions = {}
     [...table(company(realmId), e).values()].filter((r) => withDeleted || !r.deleted).map(serialize);
 
   return {
+    ...sandboxHandleBase(core, server),
     ...urls,
-    clientId: ctx.client.clientId,
-    clientSecret: ctx.client.clientSecret,
     webhookVerifierToken,
     limits: ctx.limiter.limits,
-    requests: ctx.requests,
-    tokenRequests: ctx.tokenRequests,
-    now: () => clock.now(),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
     addCompany: (input) => store.addCompany(input),
     companies: () => [...store.companies.values()].map((s) => ({ ...s.company })),
-    setConsent: (consent) => { ctx.consent.current = consent; },
     revokeRefreshTokens: (m) => ctx.oauth.revokeRefreshTokens(m),
     expireAccessTokens: (m) => ctx.oauth.expireAccessTokens(m),
     stats: (r) => ({ ...company(r).stats }),
-    failNext: (n, o) => ctx.faults.failNext(n, o),
-    delayNext: (n, ms, o) => ctx.faults.delayNext(n, ms, o),
-    dropAfterWrite: (n, o) => ctx.faults.dropAfterWrite(n, o),
-    force429: (n, o) => ctx.faults.force429(n, o),
+    ...faultControls(ctx.faults),
     invoices: (r) => list(r, 'Invoice'),
     bills: (r) => list(r, 'Bill'),
     customers: (r) => list(r, 'Customer'),
@@ -193,11 +148,9 @@ export async function startQuickBooksSandbox(opts: QuickBooksSandboxOptions = {}
     sendWebhook: (target, events, o) => webhooks.send(target, events, o),
     grantTokens: (o) => grantTokens(ctx, o),
     reset() {
-      ctx.requests.length = 0;
-      ctx.tokenRequests.length = 0;
+      resetSandboxCore(ctx);
       ctx.faults.reset();
       ctx.limiter.reset();
-      ctx.idempotency.reset();
       store.resetData();
     },
   };

@@ -1,5 +1,7 @@
 // OAuth 2 state: authorization codes, grants (one realm each, as QuickBooks issues them) and tokens.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createTokenLedger } from '../shared/oauth-tokens.ts';
+import type { AccessRecord as LedgerAccess, AuthResult as LedgerAuth, RefreshRecord as LedgerRefresh } from '../shared/oauth-tokens.ts';
 import type { SandboxClock } from './types.ts';
 
 export const ACCESS_TOKEN_TTL_S = 3600;
@@ -30,10 +32,10 @@ export interface Grant {
   authTime: number;
 }
 
-export interface RefreshRecord { grant: Grant; issuedAt: number; rotatedAt?: number; revoked: boolean }
-export interface AccessRecord { grant: Grant; expiresAt: number; revoked: boolean }
+export type RefreshRecord = LedgerRefresh<Grant>;
+export type AccessRecord = LedgerAccess<Grant>;
 
-export type AuthResult = { ok: true; grant: Grant } | { ok: false; reason: 'missing' | 'invalid' | 'expired' };
+export type AuthResult = LedgerAuth<Grant>;
 
 export interface OAuthStore {
   createCode(input: Omit<AuthCode, 'expiresAt' | 'used'>): string;
@@ -69,13 +71,12 @@ function refreshTokenString(nowMs: number): string {
 
 export function createOAuthStore(clock: SandboxClock): OAuthStore {
   const codes = new Map<string, AuthCode>();
-  const refresh = new Map<string, RefreshRecord>();
-  const access = new Map<string, AccessRecord>();
-
-  const revokeGrant = (grantId: string): void => {
-    for (const r of refresh.values()) if (r.grant.grantId === grantId) r.revoked = true;
-    for (const a of access.values()) if (a.grant.grantId === grantId) a.revoked = true;
-  };
+  const tokens = createTokenLedger<Grant>(clock, {
+    accessTtlMs: ACCESS_TOKEN_TTL_S * 1000,
+    refreshTtlMs: REFRESH_TOKEN_TTL_S * 1000,
+    refreshGraceMs: REFRESH_GRACE_MS,
+    grantTtlMs: REFRESH_HARD_TTL_S * 1000,
+  }, grantMatches);
 
   return {
     createCode(input) {
@@ -89,50 +90,26 @@ export function createOAuthStore(clock: SandboxClock): OAuthStore {
       c.used = true;
       return { grantId: randomUUID(), clientId, realmId: c.realmId, scope: c.scope, userId: randomUUID(), authTime: clock.now() };
     },
-    redeemRefresh(token, clientId) {
-      const r = refresh.get(token);
-      const now = clock.now();
-      if (!r || r.revoked || r.grant.clientId !== clientId) return 'invalid_grant';
-      if (now > r.issuedAt + REFRESH_TOKEN_TTL_S * 1000) return 'invalid_grant';
-      if (now > r.grant.authTime + REFRESH_HARD_TTL_S * 1000) return 'invalid_grant';
-      if (r.rotatedAt !== undefined && now > r.rotatedAt + REFRESH_GRACE_MS) return 'invalid_grant';
-      r.rotatedAt ??= now;
-      return r.grant;
-    },
+    redeemRefresh: (token, clientId) => tokens.useRefresh(token, clientId) ?? 'invalid_grant',
     issueRefresh(grant) {
       const token = refreshTokenString(clock.now());
-      refresh.set(token, { grant, issuedAt: clock.now(), revoked: false });
+      tokens.putRefresh(token, grant);
       return token;
     },
     issueAccess(grant) {
       const token = accessTokenString();
-      access.set(token, { grant, expiresAt: clock.now() + ACCESS_TOKEN_TTL_S * 1000, revoked: false });
+      tokens.putAccess(token, grant);
       return token;
     },
-    authenticate(header) {
-      const m = header?.match(/^Bearer\s+(\S+)$/i);
-      if (!m?.[1]) return { ok: false, reason: 'missing' };
-      const rec = access.get(m[1]);
-      if (!rec || rec.revoked) return { ok: false, reason: 'invalid' };
-      if (clock.now() >= rec.expiresAt) return { ok: false, reason: 'expired' };
-      return { ok: true, grant: rec.grant };
-    },
+    authenticate: (header) => tokens.authenticate(header),
     revokeToken(token, clientId) {
-      const rec = refresh.get(token) ?? access.get(token);
+      const rec = tokens.find(token);
       if (!rec || rec.grant.clientId !== clientId) return false;
-      revokeGrant(rec.grant.grantId);
+      const { grantId } = rec.grant;
+      tokens.revokeWhere((g) => g.grantId === grantId);
       return true;
     },
-    revokeRefreshTokens(match) {
-      let n = 0;
-      for (const r of refresh.values()) if (!r.revoked && grantMatches(r.grant, match)) { r.revoked = true; n++; }
-      return n;
-    },
-    expireAccessTokens(match) {
-      let n = 0;
-      const past = clock.now() - 1;
-      for (const a of access.values()) if (a.expiresAt > past && grantMatches(a.grant, match)) { a.expiresAt = past; n++; }
-      return n;
-    },
+    revokeRefreshTokens: (match) => tokens.revokeRefreshTokens(match),
+    expireAccessTokens: (match) => tokens.expireAccessTokens(match),
   };
 }

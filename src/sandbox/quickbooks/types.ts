@@ -1,18 +1,12 @@
 // Shared types for the QuickBooks Online sandbox. Entities are kept in QuickBooks' own JSON shape.
 
+import type { JsonObject } from '../shared/json.ts';
+import type { BaseRequestLogEntry, BaseTokenRequestLogEntry } from '../shared/request-log.ts';
+
+export type { Json, JsonObject } from '../shared/json.ts';
+export type { SandboxClock } from '../shared/clock.ts';
+
 export type Country = 'US' | 'UK' | 'CA' | 'AU';
-
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
-export interface SandboxClock {
-  /** Sandbox time in epoch ms (scaled by timeScale since start). */
-  now(): number;
-  /** How many sandbox ms pass per real ms. */
-  readonly scale: number;
-  /** Convert a sandbox duration to a real duration (ms). */
-  toRealMs(sandboxMs: number): number;
-}
 
 /** Entity types the sandbox knows, spelt as in QuickBooks' JSON (`{"Invoice": {...}}`). */
 export type EntityName = 'Account' | 'TaxCode' | 'TaxRate' | 'Item' | 'Customer' | 'Vendor' | 'Invoice' | 'Bill' | 'PurchaseOrder';
@@ -40,30 +34,15 @@ export interface Company {
   currency: string;
 }
 
-export interface RequestLogEntry {
-  method: string;
-  /** Path under apiUrl, e.g. `/v3/company/9130.../invoice`. */
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  body: unknown;
-  status: number;
-  /** Sandbox time (ms) when the request arrived. */
-  time: number;
+/** One call to apiUrl; `path` is under apiUrl, e.g. `/v3/company/9130.../invoice`. */
+export interface RequestLogEntry extends BaseRequestLogEntry {
   realmId?: string;
-  /** True when the write was applied but the socket was destroyed without a response. */
-  dropped?: boolean;
   /** True when the answer was replayed for a repeated `requestid`. */
   replayed?: boolean;
 }
 
-export interface TokenRequestLogEntry {
-  grant_type: string;
-  client_id?: string;
+export interface TokenRequestLogEntry extends BaseTokenRequestLogEntry {
   realmId?: string;
-  status: number;
-  error?: string;
-  time: number;
 }
 
 export interface RateLimits {

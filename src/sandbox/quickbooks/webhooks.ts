@@ -1,6 +1,8 @@
 // Sends webhook deliveries the way Intuit does: the legacy `eventNotifications` payload or the newer
 // CloudEvents array, signed with `intuit-signature: base64(HMAC-SHA256(raw body, verifier token))`.
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { deliverWebhook, hmacSign } from '../shared/webhooks.ts';
+import type { WebhookDelivery } from '../shared/webhooks.ts';
 
 export type WebhookOperation = 'Create' | 'Update' | 'Delete' | 'Merge' | 'Void' | 'Emailed';
 
@@ -27,18 +29,8 @@ export interface SendWebhookOptions {
   timeoutMs?: number;
 }
 
-export interface WebhookResult {
-  /** HTTP status of the receiver's answer; 0 when it did not answer in time or the connection failed. */
-  status: number;
-  body: string;
-  /** Real milliseconds until the response had been read. */
-  ms: number;
-  /** The exact bytes sent (as UTF-8 text) and the signature header sent with them. */
-  payload: string;
-  signature: string;
-  timedOut: boolean;
-  error?: string;
-}
+/** The receiver's answer (QuickBooks deliveries do not report Set-Cookie). */
+export type WebhookResult = Omit<WebhookDelivery, 'setCookie'>;
 
 export const QBO_WEBHOOK_TIMEOUT_MS = 3000;
 
@@ -47,7 +39,7 @@ const PAST: Record<WebhookOperation, string> = {
 };
 
 export function sign(body: Buffer | string, verifierToken: string): string {
-  return createHmac('sha256', verifierToken).update(body).digest('base64');
+  return hmacSign(body, verifierToken);
 }
 
 export function legacyPayload(events: WebhookEventInput[], now: string): unknown {
@@ -74,23 +66,11 @@ export function cloudEventsPayload(events: WebhookEventInput[], now: string): un
   }));
 }
 
-async function deliver(targetUrl: string, body: Buffer, signature: string, timeoutMs: number): Promise<WebhookResult> {
-  const started = performance.now();
-  const base = { payload: body.toString('utf8'), signature };
-  try {
-    const res = await fetch(targetUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', 'intuit-signature': signature, 'user-agent': 'Intuit-Webhooks/1.0 (sandbox)' },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    return { ...base, status: res.status, body: text, ms: performance.now() - started, timedOut: false };
-  } catch (e) {
-    const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
-    return { ...base, status: 0, body: '', ms: performance.now() - started, timedOut, error: String(e instanceof Error ? e.message : e) };
-  }
+function deliver(targetUrl: string, body: Buffer, signature: string, timeoutMs: number): Promise<WebhookResult> {
+  return deliverWebhook(targetUrl, body, signature, {
+    headers: { 'intuit-signature': signature, 'user-agent': 'Intuit-Webhooks/1.0 (sandbox)' },
+    timeoutMs,
+  });
 }
 
 export interface WebhookSender {

@@ -1,32 +1,19 @@
 // Middleware for api.xero.com look-alike routes: request log, bearer auth, tenant check,
 // rate limits, injected faults, contract checks, Idempotency-Key replay, dropped responses.
 import type { Context, MiddlewareHandler } from 'hono';
+import { sleep } from '../shared/clock.ts';
+import { dropResponse, logRequests } from '../shared/request-log.ts';
 import type { ApiEnv, SandboxContext } from './context.ts';
 import { apiException, problem } from './xero-format.ts';
 
 const WRITE = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
 export const ACCOUNTING_PREFIX = '/api.xro/2.0';
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function redactedHeaders(h: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  h.forEach((v, k) => { out[k.toLowerCase()] = k.toLowerCase() === 'authorization' ? `${v.split(' ')[0] ?? ''} [redacted]` : v; });
-  return out;
-}
+export { sleep } from '../shared/clock.ts';
 
 /** Logs the call and parses its JSON body (kept in `body`; a parse failure leaves the raw text). */
 export function logAndParse(ctx: SandboxContext, prefix: string): MiddlewareHandler<ApiEnv> {
-  return async (c, next) => {
-    const url = new URL(c.req.url);
-    const entry = {
-      method: c.req.method, path: url.pathname.slice(prefix.length) || '/',
-      query: Object.fromEntries(url.searchParams), headers: redactedHeaders(c.req.raw.headers),
-      body: undefined as unknown, status: 0, time: ctx.clock.now(),
-    };
-    ctx.requests.push(entry);
+  return logRequests<ApiEnv>(ctx.requests, () => ctx.clock.now(), prefix, async (c, entry) => {
     c.set('logEntry', entry);
     if (WRITE.has(c.req.method)) {
       const text = await c.req.text();
@@ -35,12 +22,7 @@ export function logAndParse(ctx: SandboxContext, prefix: string): MiddlewareHand
       }
     }
     c.set('body', entry.body);
-    try {
-      await next();
-    } finally {
-      entry.status = c.res.status;
-    }
-  };
+  });
 }
 
 export function unauthorized(c: Context, detail: string, expired = false): Response {
@@ -140,15 +122,9 @@ export function accountingPipeline(ctx: SandboxContext): MiddlewareHandler<ApiEn
       } else {
         await next();
       }
-      if (isWrite && ctx.faults.takeDrop(fullPath, entry.query)) drop(c, entry);
+      if (isWrite && ctx.faults.takeDrop(fullPath, entry.query)) dropResponse(c, entry);
     } finally {
       acquired.release();
     }
   };
-}
-
-function drop(c: Context<ApiEnv>, entry: { dropped?: boolean }): void {
-  entry.dropped = true;
-  const socket = c.env?.incoming?.socket;
-  socket?.destroy();
 }

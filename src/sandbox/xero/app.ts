@@ -1,7 +1,8 @@
 // Wires all routes into one Hono app; the three Xero hosts are path prefixes of one origin.
 import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
-import { accountingPipeline, logAndParse, requireToken, sleep } from './api-pipeline.ts';
+import { oauthHostFaults } from '../shared/faults.ts';
+import { accountingPipeline, logAndParse, requireToken } from './api-pipeline.ts';
 import { connectionsRoutes } from './connections-routes.ts';
 import { contactsRoutes } from './contacts-routes.ts';
 import type { ApiEnv, SandboxContext } from './context.ts';
@@ -19,19 +20,11 @@ export function createApp(ctx: SandboxContext): Hono<{ Bindings: HttpBindings }>
   const app = new Hono<{ Bindings: HttpBindings }>();
 
   // Faults for login/identity routes (API routes take theirs inside the accounting pipeline).
-  app.use('*', async (c, next) => {
-    const url = new URL(c.req.url);
-    const path = url.pathname;
-    if (!path.startsWith(`${API_PREFIX}/`)) {
-      const rel = path.replace(/^\/(login|identity)(?=\/)/, '');
-      const query = Object.fromEntries(url.searchParams);
-      const delay = ctx.faults.takeDelay(rel, query);
-      if (delay !== undefined) await sleep(delay);
-      const failure = ctx.faults.takeFailure(rel, query);
-      if (failure !== undefined) return c.json(problem(failure, 'An error occurred', 'Injected failure'), failure as 500);
-    }
-    await next();
-  });
+  app.use('*', oauthHostFaults(
+    ctx.faults,
+    (path) => path.startsWith(`${API_PREFIX}/`) ? undefined : path.replace(/^\/(login|identity)(?=\/)/, ''),
+    (c, status) => c.json(problem(status, 'An error occurred', 'Injected failure'), status as 500),
+  ));
 
   app.route(LOGIN_PREFIX, loginRoutes(ctx));
   app.route(IDENTITY_PREFIX, identityRoutes(ctx));

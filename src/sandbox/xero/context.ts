@@ -1,14 +1,13 @@
 // The per-sandbox bundle of state handed to every route module (no module-level singletons).
 import type { HttpBindings } from '@hono/node-server';
-import type { Logger } from 'pino';
+import type { SandboxCore } from '../shared/context.ts';
 import type { ContractChecker } from './contract.ts';
 import type { Faults } from './faults.ts';
-import type { IdempotencyCache } from './idempotency.ts';
 import type { TokenSigner } from './jwt.ts';
 import type { Limiter } from './limits.ts';
 import type { Grant, OAuthStore } from './oauth-store.ts';
 import type { OrgState, Store } from './store.ts';
-import type { RequestLogEntry, SandboxClock, TokenRequestLogEntry } from './types.ts';
+import type { RequestLogEntry, TokenRequestLogEntry } from './types.ts';
 
 export type Consent =
   | { organisations?: string[]; userId?: string; deny?: false }
@@ -21,20 +20,14 @@ export interface SandboxUrls {
   apiUrl: string;
 }
 
-export interface SandboxContext {
-  clock: SandboxClock;
+/** Shared core (clock, logger, logs, client, consent, idempotency) plus this sandbox's own state. */
+export interface SandboxContext extends SandboxCore<RequestLogEntry, TokenRequestLogEntry, Consent> {
   store: Store;
   oauth: OAuthStore;
   signer: TokenSigner;
   limiter: Limiter;
   faults: Faults;
-  idempotency: IdempotencyCache;
   contract: ContractChecker;
-  logger: Logger | undefined;
-  requests: RequestLogEntry[];
-  tokenRequests: TokenRequestLogEntry[];
-  client: { clientId: string; clientSecret: string };
-  consent: { current: Consent };
   urls: SandboxUrls;
 }
 

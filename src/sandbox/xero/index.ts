@@ -1,18 +1,15 @@
 // Loopback HTTP simulator of Xero (login, identity, connections and the Accounting API).
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { getRequestListener } from '@hono/node-server';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
+import { createSandboxCore, resetSandboxCore, sandboxHandleBase } from '../shared/context.ts';
+import type { SandboxBaseOptions, SandboxHandleBase } from '../shared/context.ts';
+import { faultControls } from '../shared/faults.ts';
+import { startSandboxServer } from '../shared/server.ts';
 import { API_PREFIX, createApp, IDENTITY_PREFIX, LOGIN_PREFIX } from './app.ts';
-import { createClock } from './clock.ts';
 import type { Consent, SandboxContext } from './context.ts';
 import { contactJson } from './contacts.ts';
 import { createContractChecker } from './contract.ts';
 import { createFaults } from './faults.ts';
 import type { FailOptions, FaultTarget, Force429Options } from './faults.ts';
-import { createIdempotencyCache } from './idempotency.ts';
 import { invoiceJson } from './invoice-json.ts';
 import { createTokenSigner } from './jwt.ts';
 import { createLimiter } from './limits.ts';
@@ -42,23 +39,16 @@ export type { GrantTokensOptions, TokenResponse } from './test-grant.ts';
 export type { Connection } from './oauth-store.ts';
 export type * from './types.ts';
 
-export interface XeroSandboxOptions {
-  port?: number;
-  host?: string;
-  /** Real clock in epoch ms (default Date.now). */
-  clock?: () => number;
-  /** Sandbox seconds per real second (default 1). */
-  timeScale?: number;
+/** port, host, clock, timeScale, clientId, clientSecret and logger as for every sandbox (SandboxBaseOptions). */
+export interface XeroSandboxOptions extends SandboxBaseOptions {
   limits?: Partial<RateLimits>;
-  clientId?: string;
-  clientSecret?: string;
   webhookKey?: string;
-  logger?: Logger;
   /** Path of xero_accounting.yaml used for contract checks. */
   specPath?: string;
 }
 
-export interface XeroSandbox {
+/** clientId, clientSecret, requests, tokenRequests, now, close and setConsent come from SandboxHandleBase. */
+export interface XeroSandbox extends SandboxHandleBase<RequestLogEntry, TokenRequestLogEntry, Consent> {
   /** Origin, e.g. http://127.0.0.1:PORT */
   readonly url: string;
   /** Like https://login.xero.com — serves /identity/connect/authorize. */
@@ -67,19 +57,13 @@ export interface XeroSandbox {
   readonly identityUrl: string;
   /** Like https://api.xero.com — serves /connections and /api.xro/2.0/... */
   readonly apiUrl: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
   readonly webhookKey: string;
   readonly limits: RateLimits;
   /** Every call to apiUrl (connections + accounting), oldest first. */
   readonly requests: RequestLogEntry[];
-  readonly tokenRequests: TokenRequestLogEntry[];
   readonly contractViolations: ContractViolation[];
-  now(): number;
-  close(): Promise<void>;
   addOrganisation(input: AddOrganisationInput): Organisation;
   organisations(): Organisation[];
-  setConsent(consent: Consent): void;
   connections(): Connection[];
   invoices(tenantId: string): JsonObject[];
   contacts(tenantId: string): JsonObject[];
@@ -111,45 +95,28 @@ export interface XeroSandbox {
 }
 
 export async function startXeroSandbox(opts: XeroSandboxOptions = {}): Promise<XeroSandbox> {
-  const clock = createClock(opts.clock, opts.timeScale ?? 1);
-  const logger = opts.logger ?? pino({ name: 'xero-sandbox', level: 'info' });
-  if (clock.scale !== 1) logger.info(`xero sandbox clock scaled ×${clock.scale}`);
-
-  let listener: ReturnType<typeof getRequestListener> | undefined;
-  const server = createServer((req, res) => {
-    if (listener) void listener(req, res);
-    else res.writeHead(503).end();
+  const core = createSandboxCore<RequestLogEntry, TokenRequestLogEntry, Consent>('xero', opts, {
+    clientId: 'LEDGERPORTSANDBOXCLIENTID0000001',
+    clientSecret: 'ledgerport-sandbox-client-secret-0123456789abcdef',
+    consent: {},
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
+  const { clock } = core;
+  const server = await startSandboxServer(opts);
+  const { url } = server;
   const urls = { url, loginUrl: `${url}${LOGIN_PREFIX}`, identityUrl: `${url}${IDENTITY_PREFIX}`, apiUrl: `${url}${API_PREFIX}` };
 
   const store = createStore(clock);
   const ctx: SandboxContext = {
-    clock,
+    ...core,
     store,
     oauth: createOAuthStore(clock),
     signer: await createTokenSigner(urls.identityUrl, clock),
     limiter: createLimiter(clock, opts.limits),
     faults: createFaults(),
-    idempotency: createIdempotencyCache(),
     contract: createContractChecker(opts.specPath),
-    logger,
-    requests: [],
-    tokenRequests: [],
-    client: {
-      clientId: opts.clientId ?? 'LEDGERPORTSANDBOXCLIENTID0000001',
-      clientSecret: opts.clientSecret ?? 'ledgerport-sandbox-client-secret-0123456789abcdef',
-    },
-    consent: { current: {} },
     urls,
   };
-  listener = getRequestListener(createApp(ctx).fetch);
+  server.serve(createApp(ctx).fetch);
   const webhookKey = opts.webhookKey ?? randomBytes(48).toString('base64');
 
   const org = (tenantId: string): OrgState => {
@@ -160,22 +127,13 @@ export async function startXeroSandbox(opts: XeroSandboxOptions = {}): Promise<X
   const webhooks = createWebhookSender({ apiUrl: urls.apiUrl, webhookKey, now: () => clock.now() });
 
   return {
+    ...sandboxHandleBase(core, server),
     ...urls,
-    clientId: ctx.client.clientId,
-    clientSecret: ctx.client.clientSecret,
     webhookKey,
     limits: ctx.limiter.limits,
-    requests: ctx.requests,
-    tokenRequests: ctx.tokenRequests,
     contractViolations: ctx.contract.violations,
-    now: () => clock.now(),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
     addOrganisation: (input) => store.addOrganisation(input),
     organisations: () => [...store.orgs.values()].map((s) => s.org),
-    setConsent: (consent) => { ctx.consent.current = consent; },
     connections: () => [...ctx.oauth.connections.values()],
     invoices: (t) => { const s = org(t); return [...s.invoices.values()].map((i) => invoiceJson(s, i)); },
     contacts: (t) => [...org(t).contacts.values()].map((c) => contactJson(c)),
@@ -185,22 +143,17 @@ export async function startXeroSandbox(opts: XeroSandboxOptions = {}): Promise<X
     addPurchaseOrders: (t, list) => seedPurchaseOrders(org(t), list, clock.now()),
     updatePurchaseOrder: (t, id, patch) => patchPurchaseOrder(org(t), id, patch, clock.now()),
     stats: (t) => org(t).stats,
-    failNext: (n, o) => ctx.faults.failNext(n, o),
-    delayNext: (n, ms, o) => ctx.faults.delayNext(n, ms, o),
-    dropAfterWrite: (n, o) => ctx.faults.dropAfterWrite(n, o),
-    force429: (n, o) => ctx.faults.force429(n, o),
+    ...faultControls(ctx.faults),
     revokeRefreshTokens: (m) => ctx.oauth.revokeRefreshTokens(m),
     expireAccessTokens: (m) => ctx.oauth.expireAccessTokens(m),
     grantTokens: (o) => grantTokens(ctx, o),
     sendWebhook: (target, events, o) => webhooks.send(target, events, o),
     sendIntentToReceive: (target, o) => webhooks.intentToReceive(target, o),
     reset() {
-      ctx.requests.length = 0;
-      ctx.tokenRequests.length = 0;
+      resetSandboxCore(ctx);
       ctx.contract.reset();
       ctx.faults.reset();
       ctx.limiter.reset();
-      ctx.idempotency.reset();
       store.resetData();
       for (const s of store.orgs.values()) s.stats = emptyStats();
     },

@@ -1,5 +1,7 @@
 // OAuth 2 state: authorization codes, grants (auth events), tokens and connections.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createTokenLedger } from '../shared/oauth-tokens.ts';
+import type { AccessRecord as LedgerAccess, AuthResult as LedgerAuth, RefreshRecord as LedgerRefresh } from '../shared/oauth-tokens.ts';
 import type { SandboxClock } from './types.ts';
 
 export const ACCESS_TOKEN_TTL_S = 1800;
@@ -32,8 +34,8 @@ export interface Grant {
   authTime: number;
 }
 
-export interface RefreshRecord { grant: Grant; issuedAt: number; rotatedAt?: number; revoked: boolean }
-export interface AccessRecord { grant: Grant; expiresAt: number; revoked: boolean }
+export type RefreshRecord = LedgerRefresh<Grant>;
+export type AccessRecord = LedgerAccess<Grant>;
 
 export interface Connection {
   id: string;
@@ -45,9 +47,7 @@ export interface Connection {
   updatedMs: number;
 }
 
-export type AuthResult =
-  | { ok: true; grant: Grant; token: AccessRecord }
-  | { ok: false; reason: 'missing' | 'invalid' | 'expired'; expiredAt?: number };
+export type AuthResult = LedgerAuth<Grant>;
 
 export type RefreshResult = { ok: true; grant: Grant } | { ok: false; error: 'invalid_grant' };
 
@@ -80,8 +80,9 @@ function grantMatches(g: Grant, match?: string): boolean {
 
 export function createOAuthStore(clock: SandboxClock): OAuthStore {
   const codes = new Map<string, AuthCode>();
-  const refresh = new Map<string, RefreshRecord>();
-  const access = new Map<string, AccessRecord>();
+  const tokens = createTokenLedger<Grant>(clock, {
+    accessTtlMs: ACCESS_TOKEN_TTL_S * 1000, refreshTtlMs: REFRESH_TTL_MS, refreshGraceMs: REFRESH_GRACE_MS,
+  }, grantMatches);
   const connections = new Map<string, Connection>();
 
   const connect = (grant: Grant): void => {
@@ -104,8 +105,7 @@ export function createOAuthStore(clock: SandboxClock): OAuthStore {
   };
 
   const revokeGrant = (grant: Grant): void => {
-    for (const r of refresh.values()) if (r.grant.userId === grant.userId && r.grant.clientId === grant.clientId) r.revoked = true;
-    for (const a of access.values()) if (a.grant.userId === grant.userId && a.grant.clientId === grant.clientId) a.revoked = true;
+    tokens.revokeWhere((g) => g.userId === grant.userId && g.clientId === grant.clientId);
     for (const [id, c] of connections) if (c.userId === grant.userId && c.clientId === grant.clientId) connections.delete(id);
   };
 
@@ -135,30 +135,16 @@ export function createOAuthStore(clock: SandboxClock): OAuthStore {
       return grant;
     },
     redeemRefresh(token, clientId) {
-      const r = refresh.get(token);
-      const now = clock.now();
-      if (!r || r.revoked || r.grant.clientId !== clientId) return { ok: false, error: 'invalid_grant' };
-      if (now > r.issuedAt + REFRESH_TTL_MS) return { ok: false, error: 'invalid_grant' };
-      if (r.rotatedAt !== undefined && now > r.rotatedAt + REFRESH_GRACE_MS) return { ok: false, error: 'invalid_grant' };
-      r.rotatedAt ??= now;
-      return { ok: true, grant: r.grant };
+      const grant = tokens.useRefresh(token, clientId);
+      return grant ? { ok: true, grant } : { ok: false, error: 'invalid_grant' };
     },
     issueRefresh(grant) {
       const token = randomBytes(32).toString('hex');
-      refresh.set(token, { grant, issuedAt: clock.now(), revoked: false });
+      tokens.putRefresh(token, grant);
       return token;
     },
-    registerAccess(token, grant) {
-      access.set(token, { grant, expiresAt: clock.now() + ACCESS_TOKEN_TTL_S * 1000, revoked: false });
-    },
-    authenticate(header) {
-      const m = header?.match(/^Bearer\s+(\S+)$/i);
-      if (!m?.[1]) return { ok: false, reason: 'missing' };
-      const rec = access.get(m[1]);
-      if (!rec || rec.revoked) return { ok: false, reason: 'invalid' };
-      if (clock.now() >= rec.expiresAt) return { ok: false, reason: 'expired', expiredAt: rec.expiresAt };
-      return { ok: true, grant: rec.grant, token: rec };
-    },
+    registerAccess: (token, grant) => tokens.putAccess(token, grant),
+    authenticate: (header) => tokens.authenticate(header),
     connectionsFor(grant) {
       return [...connections.values()].filter((c) => c.clientId === grant.clientId && c.userId === grant.userId);
     },
@@ -169,19 +155,10 @@ export function createOAuthStore(clock: SandboxClock): OAuthStore {
       return true;
     },
     revokeToken(token, clientId) {
-      const rec = refresh.get(token) ?? access.get(token);
+      const rec = tokens.find(token);
       if (rec && rec.grant.clientId === clientId) revokeGrant(rec.grant);
     },
-    revokeRefreshTokens(match) {
-      let n = 0;
-      for (const r of refresh.values()) if (!r.revoked && grantMatches(r.grant, match)) { r.revoked = true; n++; }
-      return n;
-    },
-    expireAccessTokens(match) {
-      let n = 0;
-      const past = clock.now() - 1;
-      for (const a of access.values()) if (a.expiresAt > past && grantMatches(a.grant, match)) { a.expiresAt = past; n++; }
-      return n;
-    },
+    revokeRefreshTokens: (match) => tokens.revokeRefreshTokens(match),
+    expireAccessTokens: (match) => tokens.expireAccessTokens(match),
   };
 }

@@ -1,19 +1,12 @@
 // Shared types for the Xero sandbox. Entity objects use Xero's own PascalCase
 // field names so they can be returned over the wire with little reshaping.
+import type { JsonObject } from '../shared/json.ts';
+import type { BaseRequestLogEntry, BaseTokenRequestLogEntry } from '../shared/request-log.ts';
+
+export type { Json, JsonObject } from '../shared/json.ts';
+export type { SandboxClock } from '../shared/clock.ts';
 
 export type Region = 'UK' | 'AU' | 'NZ' | 'US';
-
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
-export interface SandboxClock {
-  /** Sandbox time in epoch ms (scaled by timeScale since start). */
-  now(): number;
-  /** How many sandbox ms pass per real ms. */
-  readonly scale: number;
-  /** Convert a sandbox duration to a real duration (ms). */
-  toRealMs(sandboxMs: number): number;
-}
 
 export interface Account {
   AccountID: string;
@@ -170,27 +163,11 @@ export interface PurchaseOrderRecord {
   updatedMs: number;
 }
 
-export interface RequestLogEntry {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  body: unknown;
-  status: number;
-  /** Sandbox time (ms) when the request arrived. */
-  time: number;
+export interface RequestLogEntry extends BaseRequestLogEntry {
   tenantId?: string;
-  /** True when the write was applied but the socket was destroyed without a response. */
-  dropped?: boolean;
 }
 
-export interface TokenRequestLogEntry {
-  grant_type: string;
-  client_id?: string;
-  status: number;
-  error?: string;
-  time: number;
-}
+export type TokenRequestLogEntry = BaseTokenRequestLogEntry;
 
 export interface ContractViolation {
   method: string;

@@ -2,7 +2,9 @@
 // base64(HMAC-SHA256(raw body, webhook key)) in `x-xero-signature`, plus the intent-to-receive probe.
 // Xero's rules for receivers: answer within 5 s, 200 for a correctly signed payload and 401 otherwise,
 // no response body and no cookies.
-import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { deliverWebhook, hmacSign } from '../shared/webhooks.ts';
+import type { WebhookDelivery } from '../shared/webhooks.ts';
 
 export type WebhookEventCategory = 'CONTACT' | 'INVOICE' | 'CREDITNOTE' | 'SUBSCRIPTION';
 
@@ -26,21 +28,8 @@ export interface SendWebhookOptions {
   timeoutMs?: number;
 }
 
-export interface WebhookResult {
-  /** HTTP status of the receiver's answer; 0 when it did not answer in time or the connection failed. */
-  status: number;
-  /** Response body text ('' when none). */
-  body: string;
-  /** Real milliseconds until the response had been read. */
-  ms: number;
-  /** The exact bytes sent (as UTF-8 text) and the signature header sent with them. */
-  payload: string;
-  signature: string;
-  timedOut: boolean;
-  /** Set-Cookie header of the answer, if any (Xero requires none). */
-  setCookie?: string;
-  error?: string;
-}
+/** The receiver's answer; `setCookie` is reported because Xero requires receivers to set none. */
+export type WebhookResult = WebhookDelivery;
 
 export interface IntentToReceiveResult extends WebhookResult {
   /** 200 for a correctly signed probe, 401 for a wrongly signed one. */
@@ -61,7 +50,7 @@ const RESOURCE_PATH: Record<WebhookEventCategory, string> = {
 };
 
 export function sign(body: Buffer | string, key: string): string {
-  return createHmac('sha256', key).update(body).digest('base64');
+  return hmacSign(body, key);
 }
 
 /** Xero's entropy strings are 20 upper-case letters. */
@@ -82,24 +71,8 @@ export interface WebhookSender {
   readonly lastSequence: number;
 }
 
-async function deliver(targetUrl: string, body: Buffer, signature: string, timeoutMs: number): Promise<WebhookResult> {
-  const started = performance.now();
-  const base = { payload: body.toString('utf8'), signature };
-  try {
-    const res = await fetch(targetUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', 'x-xero-signature': signature },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    const cookie = res.headers.get('set-cookie');
-    return { ...base, status: res.status, body: text, ms: performance.now() - started, timedOut: false, ...(cookie ? { setCookie: cookie } : {}) };
-  } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    return { ...base, status: 0, body: '', ms: performance.now() - started, timedOut, error: String(err instanceof Error ? err.message : err) };
-  }
+function deliver(targetUrl: string, body: Buffer, signature: string, timeoutMs: number): Promise<WebhookResult> {
+  return deliverWebhook(targetUrl, body, signature, { headers: { 'x-xero-signature': signature }, timeoutMs, reportCookie: true });
 }
 
 export function createWebhookSender(o: { apiUrl: string; webhookKey: string; now: () => number }): WebhookSender {
