@@ -2,15 +2,14 @@ import { availableParallelism } from 'node:os';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createGatewayClient } from '../src/demo/client.ts';
-import { connectXeroOrganisation } from '../src/demo/connect.ts';
 import { gatewayEnvironment } from '../src/demo/environment.ts';
 import { freePort } from '../src/demo/free-port.ts';
-import { invoicesInRequest, sandboxFacts } from '../src/demo/sandbox-facts.ts';
+import type { DemoProvider } from '../src/demo/provider.ts';
 import { generateSecrets } from '../src/demo/secrets.ts';
 import { waitForSessionsToLeave } from '../src/demo/sessions.ts';
+import { startDemoProvider } from '../src/demo/start-provider.ts';
 import { startGateway, type Gateway } from '../src/gateway.ts';
 import { createLogger } from '../src/logger.ts';
-import { startXeroSandbox, type XeroSandbox } from '../src/sandbox/xero/index.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-db.ts';
 import { sleep } from './lib/stats.ts';
 import { shippedInvoice } from './drain/invoices.ts';
@@ -21,20 +20,20 @@ import { printDrainReport } from './drain/report.ts';
 import { sendAll } from './drain/send.ts';
 
 /**
- * Drain benchmark: N shipped invoices for ONE organisation pushed through the Xero sandbox with
- * Xero's real limits (60 calls/min, 5 at once, 5,000/day), unscaled. The bound is N / 50 per
- * call at 60 calls a minute. Progress goes to stderr, the report to stdout. Loopback only.
+ * Drain benchmark: N shipped invoices for ONE organisation pushed through the provider's sandbox
+ * with its real limits, unscaled: Xero 60 calls/min, 5 at once, 5,000/day (bound N / 50 per call
+ * at 60 a minute); QuickBooks Online 500 requests/min, 10 at once (bound N / 30 per batch at 500
+ * a minute). Progress goes to stderr, the report to stdout. Loopback only.
  */
 const opts = readDrainOptions(process.argv.slice(2));
 const TENANT = 'org_drain';
-const LIMITS = { concurrent: 5, perMinute: 60, perDay: 5_000 };
 const STALL_MS = 180_000;
 const startedAt = performance.now();
 const progress = (message: string) =>
   process.stderr.write(`[${((performance.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${message}\n`);
 
 let database: BenchDatabase | undefined;
-let sandbox: XeroSandbox | undefined;
+let sandbox: DemoProvider | undefined;
 let gateway: Gateway | undefined;
 let probe: Probe | undefined;
 
@@ -64,15 +63,15 @@ async function main() {
   const quiet = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }));
   database = await createBenchDatabase(opts.databaseUrl);
   progress(`created database ${database.name}`);
-  sandbox = await startXeroSandbox({ host: '127.0.0.1', limits: LIMITS, logger: quiet });
+  sandbox = await startDemoProvider(opts.provider, { logger: quiet });
   const sb = sandbox;
-  progress(`Xero sandbox at ${sb.url}: ${LIMITS.perMinute}/min, ${LIMITS.concurrent} concurrent, ${LIMITS.perDay}/day, real time`);
+  progress(`${sb.title} sandbox at ${sb.sandboxUrl}: ${sb.limitsText}; real time`);
 
   const secrets = generateSecrets();
   const config = loadConfig(
     gatewayEnvironment({
       port: await freePort(),
-      sandbox: sb,
+      provider: sb,
       secrets,
       databaseUrl: database.url,
       extra: { WORKER_CONCURRENCY: String(opts.workerConcurrency), PUSH_DEBOUNCE_MS: String(opts.debounceMs) },
@@ -81,10 +80,10 @@ async function main() {
   gateway = await startGateway(config, createLogger({ level: config.logLevel, destination: pino.destination({ fd: 2, sync: true }) }), 'all');
   progress(`gateway (all roles, in-process) at ${gateway.url}`);
   const client = createGatewayClient({ baseUrl: gateway.url!, opsSecret: secrets.OPS_WEBHOOK_SECRETS, jwtSecret: secrets.AUTH_JWT_SECRET });
-  const org = await connectXeroOrganisation(client, sb, TENANT, { name: 'Drain Wholesale Ltd', region: 'UK' });
-  const defaults = await client.api(TENANT, 'PUT', '/defaults', { sales_invoice_account: '200', purchase_bill_account: '300', send_as: 'approved' });
-  if (defaults.status !== 200) throw new Error(`PUT /defaults answered ${defaults.status}`);
-  progress(`connected ${TENANT} to "${org.Name}" through OAuth; posting defaults saved`);
+  const org = await sb.connect(client, TENANT, 'Drain Wholesale Ltd');
+  const defaults = await client.api(TENANT, 'PUT', '/defaults', sb.defaults);
+  if (defaults.status !== 200) throw new Error(`PUT /defaults answered ${defaults.status}: ${JSON.stringify(defaults.body)}`);
+  progress(`connected ${TENANT} to "${org.name}" (${org.detail}) through OAuth; posting defaults saved: ${sb.defaultsText}`);
   probe = createProbe(database.url, TENANT);
   const p = probe;
 
@@ -124,8 +123,9 @@ async function main() {
     }
     if (performance.now() - lastReport > 10_000) {
       lastReport = performance.now();
-      const creates = sb.requests.filter((r) => r.tenantId === org.OrganisationID && /\/Invoices$/.test(r.path));
-      progress(`${countsText(final)} | sandbox: ${sb.stats(org.OrganisationID).calls} calls, ${creates.length} creates (last ${creates.at(-1) ? invoicesInRequest(creates.at(-1)!) : 0} invoices), ${sb.stats(org.OrganisationID).rateLimited} × 429`);
+      const creates = sb.calls(org.id).filter((c) => c.create);
+      const throttling = sb.throttling(org.id);
+      progress(`${countsText(final)} | sandbox: ${throttling.calls} calls, ${creates.length} creates (last ${creates.at(-1)?.documents ?? 0} documents), ${throttling.throttled} × 429`);
     }
     await sleep(250);
   }
@@ -133,31 +133,33 @@ async function main() {
   const sentResult = sent ?? (await sending);
   progress(`${finished ? 'all synced' : 'stopped waiting'} after ${wallSeconds.toFixed(1)} s: ${countsText(final)}`);
   const batches = await p.batches().catch((error: unknown) => (error as Error).message);
-  const facts = sandboxFacts(sb, org.OrganisationID);
+  const calls = sb.calls(org.id);
   if (opts.dumpCalls) {
-    dumpCalls(opts.dumpCalls, facts.requests, firstWebhookAt);
-    progress(`wrote ${facts.requests.length} calls to ${opts.dumpCalls}`);
+    dumpCalls(opts.dumpCalls, calls, firstWebhookAt);
+    progress(`wrote ${calls.length} calls to ${opts.dumpCalls}`);
   }
+  const violations = sb.contractViolations();
 
   return printDrainReport({
     header: [
-      'Ledgerport drain benchmark: one organisation, Xero limits enforced by the sandbox',
+      `Ledgerport drain benchmark: one ${sb.orgNoun}, ${sb.title} limits enforced by the sandbox`,
       `  node ${process.version}, PostgreSQL ${database.serverVersion}, ${availableParallelism()} CPUs; sandbox, gateway and load share one process and this machine`,
       `  database ${database.name} on ${new URL(opts.databaseUrl).host} (${opts.keepDatabase ? 'kept' : 'dropped at the end'})`,
       `  gateway: startGateway(all) in-process, WORKER_CONCURRENCY=${opts.workerConcurrency}, PUSH_DEBOUNCE_MS=${opts.debounceMs}, LOG_LEVEL=warn`,
       `  load: ${opts.documents} signed sales_order.shipped webhooks, ${opts.concurrency} in flight, ${opts.customers} customers, unique invoice numbers`,
-      `  sandbox limits: ${LIMITS.perMinute} calls/min, ${LIMITS.concurrent} concurrent, ${LIMITS.perDay}/day per organisation; time unscaled`,
+      `  sandbox limits per ${sb.orgNoun}: ${sb.limitsText}; time unscaled`,
     ],
+    provider: sb,
     documents: opts.documents,
-    perMinute: LIMITS.perMinute,
     sent: sentResult,
     wallSeconds,
     finished,
     firstWebhookAt,
     final,
-    facts,
-    stats: sb.stats(org.OrganisationID),
-    contractViolations: sb.contractViolations.length,
+    calls,
+    holdings: sb.holdings(org.id),
+    throttling: sb.throttling(org.id),
+    contractViolations: violations?.length,
     batches,
   });
 }

@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
+import { providerOption } from '../../src/demo/args.ts';
+import type { ProviderName } from '../../src/demo/provider.ts';
 
 export interface DrainOptions {
+  readonly provider: ProviderName;
   readonly documents: number;
   readonly databaseUrl: string;
   readonly concurrency: number;
@@ -15,6 +18,7 @@ export interface DrainOptions {
 }
 
 const USAGE = `usage: node bench/drain.ts [options]
+  --provider xero|quickbooks  the provider the one organisation (company) is connected to (default xero)
   --documents N          shipped invoices for the one organisation (default 10000)
   --database-url URL     PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres);
                          a scratch database is created on it and dropped at the end
@@ -40,6 +44,7 @@ export function readDrainOptions(argv: string[]): DrainOptions {
       args: argv,
       strict: true,
       options: {
+        provider: { type: 'string', default: 'xero' },
         documents: { type: 'string', default: '10000' },
         'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
         concurrency: { type: 'string', default: '32' },
@@ -62,6 +67,7 @@ export function readDrainOptions(argv: string[]): DrainOptions {
     // The benchmark only ever talks to this machine.
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(databaseUrl).hostname)) throw new Error('--database-url must point at 127.0.0.1');
     return {
+      provider: providerOption(values.provider),
       documents: positive('documents', values.documents),
       databaseUrl,
       concurrency: positive('concurrency', values.concurrency),

@@ -1,15 +1,25 @@
 import { parseArgs } from 'node:util';
+import { PROVIDER_NAMES, type ProviderName } from './provider.ts';
 
 export interface DemoOptions {
+  readonly provider: ProviderName;
   readonly databaseUrl: string | undefined;
   readonly keepRunning: boolean;
 }
 
 const USAGE = `usage: npm run demo [-- options]
+  --provider xero|quickbooks  the accounting provider the demo tenant connects to (default xero)
   --database-url URL   use this PostgreSQL database instead of the demo's embedded one
                        (.ledgerport/demo, port 54339; your own .ledgerport data is never touched)
   --keep-running       leave the gateway and the sandbox up, print curl examples, stop on Ctrl-C
   --help`;
+
+/** `--provider`'s value, checked. */
+export function providerOption(value: string): ProviderName {
+  const name = PROVIDER_NAMES.find((p) => p === value);
+  if (!name) throw new Error(`--provider must be one of ${PROVIDER_NAMES.join(', ')} (got "${value}")`);
+  return name;
+}
 
 /** Reads the command line; prints usage and exits on --help or a bad option. */
 export function readDemoOptions(argv: string[]): DemoOptions {
@@ -18,6 +28,7 @@ export function readDemoOptions(argv: string[]): DemoOptions {
       args: argv,
       strict: true,
       options: {
+        provider: { type: 'string', default: 'xero' },
         'database-url': { type: 'string' },
         'keep-running': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -29,7 +40,7 @@ export function readDemoOptions(argv: string[]): DemoOptions {
     }
     const databaseUrl = values['database-url'];
     if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
-    return { databaseUrl, keepRunning: values['keep-running'] };
+    return { provider: providerOption(values.provider), databaseUrl, keepRunning: values['keep-running'] };
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
     process.exit(2);

@@ -1,20 +1,13 @@
-import type { Organisation, XeroSandbox } from '../sandbox/xero/index.ts';
 import type { GatewayClient } from './client.ts';
+import type { ProviderName } from './provider.ts';
 
 /**
- * Connects a tenant to a new sandbox organisation through the real OAuth flow, over HTTP:
- * Ledgerport hands out the authorize URL, the sandbox "user" consents and redirects back, and
- * the browser's visit to Ledgerport's callback is replayed as one GET.
+ * Connects a tenant through the real OAuth flow, over HTTP: Ledgerport hands out the authorize
+ * URL, the sandbox "user" consents (to whatever organisation the sandbox was told to offer) and
+ * redirects back, and the browser's visit to Ledgerport's callback is replayed as one GET.
  */
-export async function connectXeroOrganisation(
-  client: GatewayClient,
-  sandbox: XeroSandbox,
-  tenantId: string,
-  organisation: { name: string; region: 'UK' | 'AU' | 'NZ' | 'US' },
-): Promise<Organisation> {
-  const org = sandbox.addOrganisation(organisation);
-  sandbox.setConsent({ organisations: [org.OrganisationID] });
-  const started = await client.api<{ authorize_url: string }>(tenantId, 'POST', '/connection/authorize', { provider: 'xero' });
+export async function connectThroughOAuth(client: GatewayClient, tenantId: string, provider: ProviderName): Promise<void> {
+  const started = await client.api<{ authorize_url: string }>(tenantId, 'POST', '/connection/authorize', { provider });
   if (started.status !== 200) throw new Error(`POST /connection/authorize answered ${started.status}: ${JSON.stringify(started.body)}`);
   const consent = await fetch(started.body.authorize_url, { redirect: 'manual' });
   const location = consent.headers.get('location');
@@ -25,9 +18,8 @@ export async function connectXeroOrganisation(
   const done = await fetch(`${client.baseUrl}${callback.pathname}${callback.search}`, { redirect: 'manual' });
   const body = (await done.json().catch(() => null)) as { status?: string } | null;
   if (done.status !== 200) throw new Error(`the OAuth callback answered ${done.status}: ${JSON.stringify(body)}`);
-  const connection = await client.api<{ status?: string } | null>(tenantId, 'GET', '/connection');
+  const connection = await client.api<{ status?: string; provider?: string } | null>(tenantId, 'GET', '/connection');
   if (connection.body?.status !== 'connected') {
     throw new Error(`the connection is ${connection.body?.status ?? 'missing'} after the OAuth flow: ${JSON.stringify(connection.body)}`);
   }
-  return org;
 }

@@ -1,13 +1,13 @@
-import type { XeroSandbox } from '../sandbox/xero/index.ts';
+import type { DemoProvider } from './provider.ts';
 import type { RunSecrets } from './secrets.ts';
 
 /**
  * The environment record a demo or benchmark gateway is configured from (given to loadConfig,
- * never read from process.env): loopback only, Xero pointed at the sandbox, secrets of the run.
+ * never read from process.env): loopback only, the provider pointed at its sandbox, secrets of the run.
  */
 export function gatewayEnvironment(opts: {
   readonly port: number;
-  readonly sandbox: XeroSandbox;
+  readonly provider: DemoProvider;
   readonly secrets: RunSecrets;
   readonly databaseUrl?: string;
   readonly extra?: Record<string, string>;
@@ -21,12 +21,7 @@ export function gatewayEnvironment(opts: {
     PUBLIC_URL: origin,
     ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
     ...opts.secrets,
-    XERO_CLIENT_ID: opts.sandbox.clientId,
-    XERO_CLIENT_SECRET: opts.sandbox.clientSecret,
-    XERO_REDIRECT_URI: `${origin}/oauth/xero/callback`,
-    XERO_API_URL: opts.sandbox.apiUrl,
-    XERO_IDENTITY_URL: opts.sandbox.identityUrl,
-    XERO_LOGIN_URL: opts.sandbox.loginUrl,
+    ...opts.provider.environment(origin),
     ...opts.extra,
   };
 }

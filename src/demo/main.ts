@@ -3,28 +3,28 @@ import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { startGateway, type Gateway } from '../gateway.ts';
 import { createLogger } from '../logger.ts';
-import { startXeroSandbox, type XeroSandbox } from '../sandbox/xero/index.ts';
 import { readDemoOptions } from './args.ts';
-import { createGatewayClient, type GatewayClient } from './client.ts';
-import { connectXeroOrganisation } from './connect.ts';
+import { createGatewayClient } from './client.ts';
 import { documentDetail, waitUntilSynced } from './documents.ts';
 import { gatewayEnvironment } from './environment.ts';
 import { openDemoDatabase, type DemoDatabase } from './database.ts';
 import { demoEvents } from './events.ts';
 import { freePort } from './free-port.ts';
 import { printTryIt, untilInterrupted } from './keep-running.ts';
-import { printDocuments, printSandbox } from './report.ts';
-import { sandboxFacts } from './sandbox-facts.ts';
+import type { DemoProvider } from './provider.ts';
+import { printDocuments, printSandbox, sandboxSnapshot } from './report.ts';
 import { generateSecrets } from './secrets.ts';
+import { startDemoProvider } from './start-provider.ts';
 
 /**
- * `npm run demo`: a Xero sandbox and Ledgerport in this process, one organisation connected
- * through OAuth, a few signed webhooks, and what ended up in "Xero". Loopback only; the embedded
- * PostgreSQL lives in its own folder and port, apart from the user's `.ledgerport` data.
+ * `npm run demo [-- --provider xero|quickbooks]`: the provider's sandbox and Ledgerport in this
+ * process, one UK organisation (or company) connected through OAuth, a few signed webhooks, and
+ * what ended up in "Xero" or "QuickBooks". Loopback only; the embedded PostgreSQL lives in its
+ * own folder and port, apart from the user's `.ledgerport` data.
  */
 
 const TENANT = 'org_demo';
-const ORGANISATION = { name: 'Demo Trading Ltd', region: 'UK' } as const;
+const ORGANISATION_NAME = 'Demo Trading Ltd';
 const DATA_DIR = path.resolve(import.meta.dirname, '../../.ledgerport/demo');
 const EMBEDDED_PG_PORT = 54339;
 const SYNC_TIMEOUT_MS = 60_000;
@@ -35,7 +35,7 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 const startedAt = performance.now();
 const seconds = () => `${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
 
-let sandbox: XeroSandbox | undefined;
+let sandbox: DemoProvider | undefined;
 let gateway: Gateway | undefined;
 let database: DemoDatabase | undefined;
 
@@ -62,19 +62,21 @@ async function fail(message: string): Promise<never> {
 }
 
 async function run(): Promise<void> {
-  say('Ledgerport demo: a sandboxed Xero organisation, signed webhooks in, invoices and a bill out');
-  say();
   // Anything either side logs goes to stderr at warn and above, so this summary stays readable.
   const quiet = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }));
-  sandbox = await startXeroSandbox({ host: '127.0.0.1', limits: { concurrent: 5, perMinute: 60, perDay: 5_000 }, logger: quiet });
-  say(`1. Xero sandbox at ${sandbox.url} (Xero's limits: ${sandbox.limits.perMinute} calls/min, ${sandbox.limits.concurrent} at once, ${sandbox.limits.perDay.toLocaleString('en-GB')}/day)`);
+  sandbox = await startDemoProvider(opts.provider, { logger: quiet });
+  const provider = sandbox;
+  say(`Ledgerport demo: a sandboxed ${provider.title} ${provider.orgNoun}, signed webhooks in, invoices and a bill out`);
+  say();
+  const possessive = provider.short.endsWith('s') ? `${provider.short}'` : `${provider.short}'s`;
+  say(`1. ${provider.title} sandbox at ${provider.sandboxUrl} (${possessive} limits: ${provider.limitsText})`);
 
   const logger = createLogger({ level: 'warn', destination: pino.destination({ fd: 2, sync: true }) });
   database = await openDemoDatabase({ serverUrl: opts.databaseUrl, dataDir: DATA_DIR, port: EMBEDDED_PG_PORT, logger });
   const secrets = generateSecrets();
   const env = gatewayEnvironment({
     port: await freePort(),
-    sandbox,
+    provider,
     secrets,
     databaseUrl: database.url,
     extra: { LEDGERPORT_DATA_DIR: DATA_DIR, PUSH_DEBOUNCE_MS: '200' },
@@ -84,16 +86,12 @@ async function run(): Promise<void> {
   say(`2. Ledgerport (web + worker) at ${gateway.url} on a fresh ${database.label}; secrets generated for this run`);
 
   const client = createGatewayClient({ baseUrl: gateway.url!, opsSecret: secrets.OPS_WEBHOOK_SECRETS, jwtSecret: secrets.AUTH_JWT_SECRET });
-  const org = await connectXeroOrganisation(client, sandbox, TENANT, ORGANISATION);
-  say(`3. Connected tenant ${TENANT} to "${org.Name}" (${org.Version}) through OAuth: authorize → consent at the sandbox → callback`);
+  const org = await provider.connect(client, TENANT, ORGANISATION_NAME);
+  say(`3. Connected tenant ${TENANT} to "${org.name}" (${org.detail}) through OAuth: authorize → consent at the sandbox → callback`);
 
-  const defaults = await client.api<{ version: number }>(TENANT, 'PUT', '/defaults', {
-    sales_invoice_account: '200',
-    purchase_bill_account: '300',
-    send_as: 'approved',
-  });
+  const defaults = await client.api<{ version: number }>(TENANT, 'PUT', '/defaults', provider.defaults);
   if (defaults.status !== 200) throw new Error(`PUT /defaults answered ${defaults.status}: ${JSON.stringify(defaults.body)}`);
-  say(`4. Posting defaults v${defaults.body.version}: sales account 200, purchase account 300, send as approved`);
+  say(`4. Posting defaults v${defaults.body.version}: ${provider.defaultsText}`);
 
   const events = demoEvents(TENANT);
   say(`5. Signed webhooks to POST /webhooks/ops (Standard Webhooks, HMAC-SHA256):`);
@@ -124,17 +122,17 @@ async function run(): Promise<void> {
   say();
   say(`Documents in Ledgerport (GET /v1/tenants/${TENANT}/documents/{id}):`);
   const details = await Promise.all(ids.map((id) => documentDetail(client, TENANT, id)));
-  printDocuments(say, details);
+  printDocuments(say, details, provider.short);
   say();
-  say(`What the Xero sandbox received for "${org.Name}":`);
-  const facts = sandboxFacts(sandbox, org.OrganisationID);
-  const stats = sandbox.stats(org.OrganisationID);
-  printSandbox(say, facts, stats, sandbox);
+  say(`What the ${provider.title} sandbox received for "${org.name}":`);
+  const snapshot = sandboxSnapshot(provider, org.id);
+  printSandbox(say, snapshot, provider);
 
+  const { holdings, contractViolations } = snapshot;
   const problems = [
-    ...(facts.duplicates.length ? [`${facts.duplicates.length} duplicate invoice number(s) at the sandbox`] : []),
-    ...(sandbox.contractViolations.length ? [`${sandbox.contractViolations.length} contract violation(s)`] : []),
-    ...(facts.invoices.length !== ids.length ? [`the sandbox holds ${facts.invoices.length} invoices, expected ${ids.length}`] : []),
+    ...(holdings.duplicates.length ? [`${holdings.duplicates.length} duplicate document number(s) at the sandbox`] : []),
+    ...(contractViolations?.length ? [`${contractViolations.length} contract violation(s)`] : []),
+    ...(holdings.count !== ids.length ? [`the sandbox holds ${holdings.count} documents, expected ${ids.length}`] : []),
   ];
   if (problems.length) throw new Error(problems.join('; '));
   say();
@@ -148,7 +146,8 @@ async function run(): Promise<void> {
     say(`${signal}: stopping…`);
   }
   await stopEverything();
-  say(`OK: ${ids.length} documents synced once each, 0 duplicates, 0 contract violations; stopped cleanly after ${seconds()}.`);
+  const checked = contractViolations ? '0 duplicates, 0 contract violations' : '0 duplicates';
+  say(`OK: ${ids.length} documents synced once each, ${checked}; stopped cleanly after ${seconds()}.`);
 }
 
 const watchdog = setTimeout(() => void fail(`the demo did not finish within ${WATCHDOG_MS / 60_000} minutes`), WATCHDOG_MS);

@@ -1,17 +1,14 @@
-import type { OrgStats, XeroSandbox } from '../sandbox/xero/index.ts';
 import type { DocumentDetail } from './documents.ts';
-import { callBreakdown, invoicesInRequest, type SandboxFacts } from './sandbox-facts.ts';
+import { callBreakdown, type CallRecord, type ContractViolationView, type DemoProvider, type Holdings, type Throttling } from './provider.ts';
 import { table } from './table.ts';
 
 type Say = (line?: string) => void;
 
-const money = (n: unknown) => (typeof n === 'number' ? n.toFixed(2) : String(n ?? ''));
-
-/** Each document as Ledgerport shows it: status, Xero's number, and the path it took. */
-export function printDocuments(say: Say, docs: readonly DocumentDetail[]): void {
+/** Each document as Ledgerport shows it: status, the provider's number, and the path it took. */
+export function printDocuments(say: Say, docs: readonly DocumentDetail[], providerShort: string): void {
   say(
     table(
-      ['document', 'kind', 'status', 'Xero number', 'history'],
+      ['document', 'kind', 'status', `${providerShort} number`, 'history'],
       docs.map((d) => [
         d.source_id,
         d.kind,
@@ -23,30 +20,40 @@ export function printDocuments(say: Say, docs: readonly DocumentDetail[]): void 
   );
 }
 
-/** What the sandbox holds and how it was asked: the invoices, every call, and the checks. */
-export function printSandbox(say: Say, facts: SandboxFacts, stats: OrgStats, sandbox: XeroSandbox): void {
-  say(
-    table(
-      ['Type', 'Number', 'Contact', 'Total', 'Status'],
-      facts.invoices.map((i) => [
-        String(i.Type),
-        String(i.InvoiceNumber ?? ''),
-        String((i.Contact as { Name?: string } | null)?.Name ?? ''),
-        `${money(i.Total)} ${String(i.CurrencyCode ?? '')}`.trim(),
-        String(i.Status),
-      ]),
-      { right: [3] },
-    ),
-  );
+export interface SandboxSnapshot {
+  readonly holdings: Holdings;
+  readonly calls: readonly CallRecord[];
+  readonly throttling: Throttling;
+  readonly contractViolations: readonly ContractViolationView[] | undefined;
+}
+
+export function sandboxSnapshot(provider: DemoProvider, orgId: string): SandboxSnapshot {
+  return { holdings: provider.holdings(orgId), calls: provider.calls(orgId), throttling: provider.throttling(orgId), contractViolations: provider.contractViolations() };
+}
+
+/** What the sandbox holds and how it was asked: the documents, every call, and the checks. */
+export function printSandbox(say: Say, snapshot: SandboxSnapshot, provider: DemoProvider): void {
+  const { holdings, calls, throttling, contractViolations } = snapshot;
+  say(table(holdings.header, holdings.rows, { right: holdings.right }));
   say();
-  const breakdown = [...callBreakdown(facts.requests)].map(([call, n]) => `${call} ×${n}`).join(', ');
-  say(`  API calls: ${facts.requests.length} (${breakdown})`);
-  say(
-    `  create requests: ${facts.createRequests.length}, carrying ${facts.createRequests.map(invoicesInRequest).join(' + ')} invoice(s)` +
-      ` (one request per batch of up to 50, not one per document)`,
-  );
-  say(`  rate-limited (429) answers: ${stats.rateLimited}`);
-  say(`  duplicates at Xero: ${facts.duplicates.length}${facts.duplicates.length ? ` (${facts.duplicates.join(', ')})` : ''}`);
-  say(`  contract violations: ${sandbox.contractViolations.length}`);
-  for (const v of sandbox.contractViolations.slice(0, 5)) say(`    ${v.method} ${v.path}: ${v.kind} ${v.message}`);
+  const creates = calls.filter((c) => c.create);
+  const breakdown = [...callBreakdown(calls)].map(([call, n]) => `${call} ×${n}`).join(', ');
+  say(`  API calls: ${calls.length} (${breakdown})`);
+  if (provider.name === 'xero') {
+    say(
+      `  create requests: ${creates.length}, carrying ${creates.map((c) => c.documents).join(' + ')} invoice(s)` +
+        ` (one request per batch of up to ${provider.documentsPerRequest}, not one per document)`,
+    );
+  } else {
+    say(
+      `  batch requests (${provider.createCall}): ${creates.length}, carrying ${creates.map((c) => c.documents).join(' + ')} document(s)` +
+        ` (one request per batch of up to ${provider.documentsPerRequest}, each with a requestid; not one per document)`,
+    );
+  }
+  say(`  rate-limited (429) answers: ${throttling.throttled}`);
+  say(`  duplicates at ${provider.short}: ${holdings.duplicates.length}${holdings.duplicates.length ? ` (${holdings.duplicates.join(', ')})` : ''}`);
+  if (contractViolations) {
+    say(`  contract violations: ${contractViolations.length}`);
+    for (const v of contractViolations.slice(0, 5)) say(`    ${v.method} ${v.path}: ${v.kind} ${v.message}`);
+  }
 }

@@ -84,7 +84,9 @@ export interface RateGovernorOptions {
 export const XERO_ORG_LIMITS: RateLimits = { concurrent: 5, perMinute: 60, perDay: 5_000 };
 export const XERO_APP_LIMITS: RateLimits = { perMinute: 10_000 };
 /** QuickBooks Online: per company (realm). */
-export const QUICKBOOKS_COMPANY_LIMITS: RateLimits = { concurrent: 10, perMinute: 500 };
+// 495, not 500: the company check while connecting (companyinfo) is made before there is a
+// session to govern, so a little room is kept for it.
+export const QUICKBOOKS_COMPANY_LIMITS: RateLimits = { concurrent: 10, perMinute: 495 };
 
 export function xeroRateKeys(tenantId: string): RateKey[] {
   return [

@@ -77,6 +77,8 @@ export async function quickBooksFixture(opts: { env?: Record<string, string> } =
     },
   });
   const writes = /\/batch$/;
+  // Document batches, not the batch that creates customers (its requestid starts lp-party-).
+  const documentBatch = { path: writes, query: { requestid: /^lp-(?!party-)/ } };
   return {
     name: 'quickbooks',
     sb,
@@ -94,12 +96,12 @@ export async function quickBooksFixture(opts: { env?: Record<string, string> } =
     ],
     createRequests: (orgId) =>
       sb.requests
-        .filter((r) => r.method === 'POST' && writes.test(r.path) && r.path.includes(`/company/${orgId}/`))
+        .filter((r) => r.method === 'POST' && writes.test(r.path) && r.path.includes(`/company/${orgId}/`) && !String(r.query.requestid).startsWith('lp-party-'))
         .map((r) => ({ key: r.query.requestid, count: ((r.body as { BatchItemRequest?: unknown[] }).BatchItemRequest ?? []).length })),
     refreshCalls: () => sb.tokenRequests.filter((t) => t.grant_type === 'refresh_token').length,
-    dropNextWrite: () => sb.dropAfterWrite(1, { path: writes }),
-    failNextWrite: (status) => sb.failNext(1, { status, path: writes }),
-    throttleNextWrite: () => sb.force429(1, { path: writes }),
+    dropNextWrite: () => sb.dropAfterWrite(1, documentBatch),
+    failNextWrite: (status) => sb.failNext(1, { status, ...documentBatch }),
+    throttleNextWrite: () => sb.force429(1, documentBatch),
     throttleWaitMs: THROTTLE_BACKOFF_MS,
     expireAccessTokens: () => void sb.expireAccessTokens(),
     revokeRefreshTokens: () => void sb.revokeRefreshTokens(),

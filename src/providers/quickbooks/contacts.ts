@@ -1,14 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
-import { ProviderError, type ProviderSession } from '../types.ts';
+import type { ProviderSession } from '../types.ts';
 import type { Party } from '../party.ts';
-import { callQuickBooks, qboLiteral, query, updateEntity, type QuickBooksClientDeps } from './client.ts';
+import { callQuickBooks, faultCode, faultMessages, qboLiteral, query, updateEntity, type QuickBooksClientDeps } from './client.ts';
 
 interface QboPartyRecord {
   Id: string;
   SyncToken: string;
+  DisplayName?: string;
   PrimaryEmailAddr?: { Address?: string };
 }
+
+// QuickBooks' IN lists and batches: 30 per request keeps both within its limits.
+const LOOKUP_CHUNK = 30;
+const chunks = <T>(items: T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 export type QboPartyKind = 'customer' | 'vendor';
 const ENTITY = { customer: 'Customer', vendor: 'Vendor' } as const;
@@ -51,34 +56,35 @@ export async function resolveQuickBooksParties(
   }
   const entity = ENTITY[kind];
   const found: { party: Party; id: string; by: 'email' | 'name' | 'created' }[] = [];
-  for (const party of unique.filter((p) => !ids.has(p.id))) {
-    let match: { Id: string } | undefined;
-    let by: 'email' | 'name' | 'created' = 'email';
-    if (party.email) [match] = await query<{ Id: string }>(deps, session, entity, `select * from ${entity} where PrimaryEmailAddr = ${qboLiteral(party.email)}`);
-    if (!match) {
-      by = 'name';
-      const [named] = await query<QboPartyRecord>(deps, session, entity, `select * from ${entity} where DisplayName = ${qboLiteral(party.name)}`);
+  // Per chunk: one query by email, one by display name, one batch create for the rest, so a
+  // batch of documents with new customers costs three calls, not three per customer.
+  for (const group of chunks(unique.filter((p) => !ids.has(p.id)), LOOKUP_CHUNK)) {
+    const emails = group.flatMap((p) => (p.email ? [p.email] : []));
+    const byEmail = emails.length
+      ? await query<QboPartyRecord>(deps, session, entity, `select * from ${entity} where PrimaryEmailAddr in (${emails.map(qboLiteral).join(', ')})`)
+      : [];
+    const byName = await query<QboPartyRecord>(deps, session, entity, `select * from ${entity} where DisplayName in (${group.map((p) => qboLiteral(p.name)).join(', ')})`);
+    const toCreate: Party[] = [];
+    for (const party of group) {
+      const emailMatch = party.email ? byEmail.find((r) => r.PrimaryEmailAddr?.Address?.toLowerCase() === party.email!.toLowerCase()) : undefined;
+      if (emailMatch) {
+        found.push({ party, id: emailMatch.Id, by: 'email' });
+        continue;
+      }
+      const named = byName.find((r) => r.DisplayName?.toLowerCase() === party.name.toLowerCase());
+      if (!named) {
+        toCreate.push(party);
+        continue;
+      }
       // Matched by name but QuickBooks has no email for it: fill it in (never overwrite one),
       // so invoices can be emailed from QuickBooks.
-      match = named && party.email && !named.PrimaryEmailAddr?.Address
-        ? await updateEntity(deps, session, entity, named, { PrimaryEmailAddr: { Address: party.email } })
-        : named;
+      const match = party.email && !named.PrimaryEmailAddr?.Address ? await updateEntity(deps, session, entity, named, { PrimaryEmailAddr: { Address: party.email } }) : named;
+      found.push({ party, id: match.Id, by: 'name' });
     }
-    if (!match) {
-      by = 'created';
-      match = await create(deps, session, kind, party).catch((error: unknown) => {
-        if (error instanceof ProviderError && error.kind === 'validation') {
-          failures.set(party.id, `QuickBooks could not create the ${kind} "${party.name}": ${error.details.map((d) => d.message).join('; ') || error.message}`);
-          return undefined;
-        }
-        throw error;
-      });
-    }
-    if (match) {
-      ids.set(party.id, match.Id);
-      found.push({ party, id: match.Id, by });
-    }
+    for (const created of await createAll(deps, session, kind, toCreate, failures)) found.push({ ...created, by: 'created' });
   }
+  for (const f of found) ids.set(f.party.id, f.id);
+
   if (found.length > 0) {
     await deps.db
       .insertInto('contact_links')
@@ -89,25 +95,46 @@ export async function resolveQuickBooksParties(
   return { ids, failures };
 }
 
-async function create(deps: QuickBooksClientDeps, session: ProviderSession, kind: QboPartyKind, party: Party): Promise<{ Id: string }> {
+/** Creates parties in one batch request; a display name taken by the other kind gets the kind added. */
+async function createAll(deps: QuickBooksClientDeps, session: ProviderSession, kind: QboPartyKind, parties: readonly Party[], failures: Map<string, string>): Promise<{ party: Party; id: string }[]> {
+  if (parties.length === 0) return [];
   const entity = ENTITY[kind];
-  const attempt = async (displayName: string) => {
-    const requestid = `lp-${createHash('sha256').update(`${session.tenantId}|${kind}|${party.id}|${displayName}`).digest('base64url').slice(0, 40)}`;
-    const body = await callQuickBooks<Record<string, { Id: string }>>(deps, session, `create ${entity}`, {
+  const send = async (items: { party: Party; name: string }[]) => {
+    // Same parties, same names, same requestid: a retried creation replays instead of creating twice.
+    const requestid = `lp-party-${createHash('sha256').update(`${session.tenantId}|${kind}|${items.map((i) => `${i.party.id}:${i.name}`).join('|')}`).digest('base64url').slice(0, 40)}`;
+    const body = await callQuickBooks<{ BatchItemResponse?: ({ bId: string; Fault?: unknown } & Record<string, unknown>)[] }>(deps, session, `create ${entity}s`, {
       method: 'POST',
-      path: kind,
+      path: 'batch',
       query: { requestid },
-      body: { DisplayName: displayName, ...(party.email ? { PrimaryEmailAddr: { Address: party.email } } : {}), Notes: `ledgerport:${party.id}` },
+      body: {
+        BatchItemRequest: items.map((item, index) => ({
+          bId: String(index),
+          operation: 'create',
+          [entity]: { DisplayName: item.name, ...(item.party.email ? { PrimaryEmailAddr: { Address: item.party.email } } : {}), Notes: `ledgerport:${item.party.id}` },
+        })),
+      },
     });
-    return body[entity]!;
+    return new Map((body.BatchItemResponse ?? []).map((r) => [Number(r.bId), r]));
   };
-  try {
-    return await attempt(party.name);
-  } catch (error) {
-    // The name is taken by a record of the other kind: keep it recognisable, make it unique.
-    if (error instanceof ProviderError && error.kind === 'validation' && error.code === DUPLICATE_NAME) {
-      return attempt(`${party.name} (${kind})`);
-    }
-    throw error;
+  const created: { party: Party; id: string }[] = [];
+  const retry: { party: Party; name: string }[] = [];
+  const first = parties.map((party) => ({ party, name: party.name }));
+  const answers = await send(first);
+  first.forEach((item, index) => {
+    const answer = answers.get(index);
+    const record = answer?.[entity] as { Id?: string } | undefined;
+    if (record?.Id) created.push({ party: item.party, id: record.Id });
+    else if (faultCode(answer) === DUPLICATE_NAME) retry.push({ party: item.party, name: `${item.party.name} (${kind})` });
+    else failures.set(item.party.id, `QuickBooks could not create the ${kind} "${item.party.name}": ${faultMessages(answer).map((m) => m.message).join('; ') || 'no answer'}`);
+  });
+  if (retry.length > 0) {
+    const again = await send(retry);
+    retry.forEach((item, index) => {
+      const answer = again.get(index);
+      const record = answer?.[entity] as { Id?: string } | undefined;
+      if (record?.Id) created.push({ party: item.party, id: record.Id });
+      else failures.set(item.party.id, `QuickBooks could not create the ${kind} "${item.party.name}": ${faultMessages(answer).map((m) => m.message).join('; ') || 'no answer'}`);
+    });
   }
+  return created;
 }

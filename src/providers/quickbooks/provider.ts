@@ -26,15 +26,24 @@ const accountFor = (doc: DocumentToPush) => (category: string | undefined) =>
  */
 export function createQuickBooksProvider(deps: QuickBooksClientDeps & { db: Database; oauth: ProviderOAuth }): AccountingProvider {
   const records = createQuickBooksRecords(deps);
+  // Items found or created, by company and account: looked up once, not on every batch.
+  const knownItems = new Map<string, string>();
 
   /** Sales lines need an item; one service item per income account, found or created once. */
   async function itemsFor(session: ProviderSession, accountIds: readonly string[]): Promise<Map<string, string>> {
     const items = new Map<string, string>();
     for (const accountId of new Set(accountIds)) {
+      const cacheKey = `${session.orgId}|${accountId}`;
+      const known = knownItems.get(cacheKey);
+      if (known) {
+        items.set(accountId, known);
+        continue;
+      }
       const name = `Sales (account ${accountId})`;
       const [existing] = await query<{ Id: string }>(deps, session, 'Item', `select * from Item where Name = ${qboLiteral(name)}`);
       if (existing) {
         items.set(accountId, existing.Id);
+        knownItems.set(cacheKey, existing.Id);
         continue;
       }
       const requestid = `lp-item-${createHash('sha256').update(`${session.tenantId}|${accountId}`).digest('base64url').slice(0, 30)}`;
@@ -45,6 +54,7 @@ export function createQuickBooksProvider(deps: QuickBooksClientDeps & { db: Data
         body: { Name: name, Type: 'Service', IncomeAccountRef: { value: accountId } },
       });
       items.set(accountId, created.Item.Id);
+      knownItems.set(cacheKey, created.Item.Id);
     }
     return items;
   }
