@@ -53,7 +53,7 @@ const EnvSchema = v.object({
   WORKER_CONCURRENCY: intInRange(8, 1, 100),
   PUSH_DEBOUNCE_MS: intInRange(1_000, 0, 60_000),
   PROVIDER_REQUEST_TIMEOUT_MS: intInRange(30_000, 1_000, 300_000),
-  INGEST_MAX_BATCH: intInRange(200, 1, 1_000),
+  INGEST_MAX_BATCH: intInRange(100, 1, 1_000),
   INGEST_MAX_IN_FLIGHT: intInRange(2, 1, 32),
   SHUTDOWN_TIMEOUT_MS: intInRange(25_000, 1_000, 600_000),
   OPS_WEBHOOK_SECRETS: spaceSeparated(whsecSecret),

@@ -24,5 +24,6 @@ export const unauthorized = (code: string, message: string) =>
 /** A webhook signature failure: no bearer challenge, the sender signs instead. */
 export const badSignature = (code: string, message: string) => new AppError(401, code, message);
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found`);
+export const tenantNotFound = () => new AppError(404, 'tenant_not_found', 'tenant not found');
 export const conflict = (code: string, message: string, details?: unknown) => new AppError(409, code, message, details);
 export const unprocessable = (code: string, message: string, details?: unknown) => new AppError(422, code, message, details);

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppContext } from '../context.ts';
-import { AppError } from '../errors.ts';
+import { tenantNotFound } from '../errors.ts';
 import { canAccessTenant } from '../security/jwt-auth.ts';
 import type { AppEnv } from './env.ts';
 
@@ -11,7 +11,7 @@ export function requireTenantAccess(ctx: AppContext): MiddlewareHandler<AppEnv> 
     const tenantId = c.req.param('tenant_id');
     // Tenant ids are at most 200 characters (tenants.id); a longer one cannot exist.
     if (!tenantId || tenantId.length > 200 || !canAccessTenant(principal, tenantId)) {
-      throw new AppError(404, 'tenant_not_found', 'tenant not found');
+      throw tenantNotFound();
     }
     c.set('principal', principal);
     await next();

@@ -1,8 +1,14 @@
 import type { Database } from '../db/database.ts';
+import { tenantNotFound } from '../errors.ts';
 import type { DocumentKind, DocumentStatus } from '../db/schema.ts';
 
 export async function tenantExists(db: Database, tenantId: string): Promise<boolean> {
   return (await db.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst()) !== undefined;
+}
+
+/** Reads of a tenant Ledgerport has never heard of answer 404 tenant_not_found. */
+export async function requireTenant(db: Database, tenantId: string): Promise<void> {
+  if (!(await tenantExists(db, tenantId))) throw tenantNotFound();
 }
 
 const SUMMARY_COLUMNS = [

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
-import { AppError, unprocessable } from '../../errors.ts';
+import { unprocessable } from '../../errors.ts';
 import { defaultsProblems } from '../../sync/check-defaults.ts';
 import { currentDefaults, PostingDefaultsInput, saveDefaults, type VersionedDefaults } from '../../sync/defaults.ts';
-import { tenantExists } from '../../sync/documents-repo.ts';
+import { requireTenant } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
 import { parseInput, readJson } from '../validate.ts';
 
@@ -15,7 +15,7 @@ export function defaultsRoutes(ctx: AppContext) {
   return new Hono<AppEnv>()
     .get('/defaults', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
-      if (!(await tenantExists(ctx.db, tenantId))) throw new AppError(404, 'tenant_not_found', 'tenant not found');
+      await requireTenant(ctx.db, tenantId);
       return c.json(defaultsBody(tenantId, await currentDefaults(ctx.db, tenantId)));
     })
     .put('/defaults', async (c) => {

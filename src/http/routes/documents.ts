@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppContext } from '../../context.ts';
-import { AppError, notFound } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { pushManually, retryFailed, setBillStatus } from '../../sync/document-actions.ts';
-import { getDocumentWithHistory, listDocuments, tenantExists, type DocumentSummaryRow } from '../../sync/documents-repo.ts';
+import { getDocumentWithHistory, listDocuments, requireTenant, type DocumentSummaryRow } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
 import { decodeCursor, encodeCursor, limitParam, parseInput, readJson } from '../validate.ts';
 
@@ -48,15 +48,12 @@ export function documentSummary(row: Omit<DocumentSummaryRow, 'seq'>) {
 }
 
 export function documentRoutes(ctx: AppContext) {
-  const requireTenant = async (tenantId: string) => {
-    if (!(await tenantExists(ctx.db, tenantId))) throw new AppError(404, 'tenant_not_found', 'tenant not found');
-  };
   return new Hono<AppEnv>()
     .get('/documents', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
       const query = parseInput(ListQuery, c.req.query(), 'query parameters');
       const beforeSeq = decodeCursor(query.cursor);
-      await requireTenant(tenantId);
+      await requireTenant(ctx.db, tenantId);
       const rows = await listDocuments(ctx.db, { tenantId, status: query.status, kind: query.kind, beforeSeq, limit: query.limit + 1 });
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
@@ -68,7 +65,7 @@ export function documentRoutes(ctx: AppContext) {
     .get('/documents/:document_id', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
       const documentId = c.req.param('document_id');
-      await requireTenant(tenantId);
+      await requireTenant(ctx.db, tenantId);
       const found = await getDocumentWithHistory(ctx.db, tenantId, documentIdParam(documentId));
       if (!found) throw notFound('document');
       const { doc, history, attempts } = found;

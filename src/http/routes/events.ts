@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppContext } from '../../context.ts';
-import { AppError } from '../../errors.ts';
 import { listEvents } from '../../feed/repo.ts';
 import { toFeedEvent } from '../../feed/types.ts';
-import { tenantExists } from '../../sync/documents-repo.ts';
+import { requireTenant } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
 import { decodeCursor, encodeCursor, parseInput } from '../validate.ts';
 
@@ -26,7 +25,7 @@ export function eventRoutes(ctx: AppContext) {
     const tenantId = c.req.param('tenant_id')!;
     const query = parseInput(EventsQuery, c.req.query(), 'query parameters');
     const afterSeq = decodeCursor(query.after) ?? '0';
-    if (!(await tenantExists(ctx.db, tenantId))) throw new AppError(404, 'tenant_not_found', 'tenant not found');
+    await requireTenant(ctx.db, tenantId);
     const rows = await listEvents(ctx.db, { tenantId, afterSeq, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);

@@ -8,7 +8,7 @@ import { ProviderError } from '../../providers/types.ts';
 import { listContacts, listPurchaseOrders } from '../../sync/imports/records-repo.ts';
 import { startImport } from '../../sync/imports/start.ts';
 import { getRun } from '../../sync/runs.ts';
-import { tenantExists } from '../../sync/documents-repo.ts';
+import { requireTenant } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
 import { decodeCursor, encodeCursor, limitParam, parseInput } from '../validate.ts';
 import { runBody } from './sync-runs.ts';
@@ -32,13 +32,10 @@ function providerUnavailable(error: unknown): never {
 
 export function recordRoutes(ctx: AppContext) {
   const sessionDeps = ctx.providerDeps;
-  const requireTenant = async (tenantId: string) => {
-    if (!(await tenantExists(ctx.db, tenantId))) throw new AppError(404, 'tenant_not_found', 'tenant not found');
-  };
   const startRoute = (kind: 'contacts' | 'purchase_orders') => async (c: Context<AppEnv>) => {
     const tenantId = c.req.param('tenant_id')!;
     const query = parseInput(ImportQuery, c.req.query(), 'query parameters');
-    await requireTenant(tenantId);
+    await requireTenant(ctx.db, tenantId);
     const { runId, existing } = await startImport(ctx.db, { tenantId, kind, trigger: 'manual', dryRun: query.dry_run === 'true' });
     const run = await getRun(ctx.db, tenantId, runId);
     return c.json({ ...runBody(run!), already_running: existing }, 202);
@@ -50,7 +47,7 @@ export function recordRoutes(ctx: AppContext) {
       const tenantId = c.req.param('tenant_id')!;
       const query = parseInput(ContactsQuery, c.req.query(), 'query parameters');
       const afterSeq = decodeCursor(query.cursor);
-      await requireTenant(tenantId);
+      await requireTenant(ctx.db, tenantId);
       const rows = await listContacts(ctx.db, { tenantId, updatedSince: query.updated_since ? new Date(query.updated_since) : undefined, afterSeq, limit: query.limit + 1 });
       const page = rows.slice(0, query.limit);
       return c.json({
@@ -76,7 +73,7 @@ export function recordRoutes(ctx: AppContext) {
       const tenantId = c.req.param('tenant_id')!;
       const query = parseInput(PurchaseOrdersQuery, c.req.query(), 'query parameters');
       const afterSeq = decodeCursor(query.cursor);
-      await requireTenant(tenantId);
+      await requireTenant(ctx.db, tenantId);
       const rows = await listPurchaseOrders(ctx.db, { tenantId, status: query.status, afterSeq, limit: query.limit + 1 });
       const page = rows.slice(0, query.limit);
       return c.json({
@@ -103,7 +100,7 @@ export function recordRoutes(ctx: AppContext) {
     .get('/accounts', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
       const query = parseInput(CatalogQuery, c.req.query(), 'query parameters');
-      await requireTenant(tenantId);
+      await requireTenant(ctx.db, tenantId);
       const { provider, session } = await requireSession(sessionDeps, tenantId);
       const { data, fetchedAt } = await cachedCatalog(ctx.db, provider.records, session, 'accounts', { refresh: query.refresh === 'true' }).catch(providerUnavailable);
       return c.json({ data, fetched_at: fetchedAt.toISOString() });
@@ -111,7 +108,7 @@ export function recordRoutes(ctx: AppContext) {
     .get('/tax-rates', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
       const query = parseInput(CatalogQuery, c.req.query(), 'query parameters');
-      await requireTenant(tenantId);
+      await requireTenant(ctx.db, tenantId);
       const { provider, session } = await requireSession(sessionDeps, tenantId);
       const { data, fetchedAt } = await cachedCatalog(ctx.db, provider.records, session, 'tax_rates', { refresh: query.refresh === 'true' }).catch(providerUnavailable);
       return c.json({

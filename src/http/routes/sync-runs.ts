@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppContext } from '../../context.ts';
-import { AppError, notFound } from '../../errors.ts';
-import { tenantExists } from '../../sync/documents-repo.ts';
+import { notFound } from '../../errors.ts';
+import { requireTenant } from '../../sync/documents-repo.ts';
 import { getRun, listRunItems, listRuns, type RunRow } from '../../sync/runs.ts';
 import type { AppEnv } from '../env.ts';
 import { decodeCursor, encodeCursor, limitParam, parseInput } from '../validate.ts';
@@ -31,15 +31,12 @@ export function runBody(r: RunRow) {
 }
 
 export function syncRunRoutes(ctx: AppContext) {
-  const requireTenant = async (tenantId: string) => {
-    if (!(await tenantExists(ctx.db, tenantId))) throw new AppError(404, 'tenant_not_found', 'tenant not found');
-  };
   return new Hono<AppEnv>()
     .get('/sync-runs', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
       const query = parseInput(ListQuery, c.req.query(), 'query parameters');
       const beforeSeq = decodeCursor(query.cursor);
-      await requireTenant(tenantId);
+      await requireTenant(ctx.db, tenantId);
       const rows = await listRuns(ctx.db, { tenantId, kind: query.kind, beforeSeq, limit: query.limit + 1 });
       const page = rows.slice(0, query.limit);
       return c.json({ data: page.map(runBody), next_cursor: rows.length > query.limit && page.length ? encodeCursor(page.at(-1)!.seq) : null });
@@ -49,7 +46,7 @@ export function syncRunRoutes(ctx: AppContext) {
       const runId = c.req.param('run_id');
       const query = parseInput(ItemsQuery, c.req.query(), 'query parameters');
       const afterId = decodeCursor(query.items_cursor);
-      await requireTenant(tenantId);
+      await requireTenant(ctx.db, tenantId);
       const run = UUID.test(runId) ? await getRun(ctx.db, tenantId, runId) : undefined;
       if (!run) throw notFound('sync run');
       const items = await listRunItems(ctx.db, { runId, afterId, limit: query.items_limit + 1 });
