@@ -53,7 +53,8 @@ describe('the gateway as a process', () => {
           () => ({ status: 0, body: {} as { document_id?: string } }), // not connected before the listener closed: never accepted
         ),
       );
-      await new Promise((resolve) => setTimeout(resolve, 15));
+      // Signal as soon as the first answer is back: the others are in flight or about to be.
+      await Promise.race(requests);
       gateway.child.kill('SIGTERM');
       const results = await Promise.all(requests);
       expect(await gateway.exited).toBe(0);

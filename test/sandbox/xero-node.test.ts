@@ -1,6 +1,6 @@
 // xero-node (the official SDK) must work against the sandbox unchanged.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Issuer } from 'openid-client';
+import { custom, Issuer } from 'openid-client';
 import { Invoice, LineAmountTypes, XeroClient } from 'xero-node';
 import type { Contact, Invoices } from 'xero-node';
 import { startXeroSandbox } from '../../src/sandbox/xero/index.ts';
@@ -82,6 +82,8 @@ describe('xero sandbox: xero-node compatibility', () => {
   });
 
   it('completes consent, callback and refresh with openid-client pointed at the sandbox', async () => {
+    // openid-client gives up after 3.5 s by default; a loaded CI machine can be slower than that.
+    custom.setHttpOptionsDefaults({ timeout: 15_000 });
     const sb = await startXeroSandbox();
     open.push(sb);
     sb.addOrganisation({ name: 'OIDC Org', region: 'NZ' });
