@@ -98,7 +98,11 @@ export async function listRunItems(db: Database, opts: { runId: string; afterId?
   return query.orderBy('id').limit(opts.limit).execute();
 }
 
-/** A queued or running run of this kind for the tenant, if any (one import of a kind at a time). */
+/**
+ * A queued or running run of this kind for the tenant, if any (one import of a kind at a time).
+ * A run untouched for an hour is not counted: its worker died (graphile-worker frees such a
+ * job only after hours); a new run starts over, and its upserts make the repeat harmless.
+ */
 export async function activeRun(db: Database | Tx, tenantId: string, kind: SyncRunKind, dryRun: boolean) {
   return db
     .selectFrom('sync_runs')
@@ -107,6 +111,7 @@ export async function activeRun(db: Database | Tx, tenantId: string, kind: SyncR
     .where('kind', '=', kind)
     .where('dry_run', '=', dryRun)
     .where('status', 'in', ['queued', 'running'])
+    .where(sql<boolean>`coalesce(started_at, created_at) > now() - interval '1 hour'`)
     .executeTakeFirst();
 }
 
