@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { checkpoint, createBenchDatabase, type BenchDatabase } from './lib/bench-db.ts';
+import { analyze, checkpoint, createBenchDatabase, type BenchDatabase } from './lib/bench-db.ts';
 import { measureAddJob, measureRawInserts } from './lib/baselines.ts';
 import { createDeliveryFactory } from './lib/deliveries.ts';
 import { sourceFingerprint, startGatewayProcess, type GatewayProcess } from './lib/gateway-process.ts';
@@ -83,6 +83,7 @@ async function main() {
 
   const closed: LoadPhase[] = [];
   for (const concurrency of opts.levels) {
+    if (opts.analyze) await analyze(db.url);
     await sleep(300);
     progress(`closed loop: concurrency ${concurrency} for ${opts.seconds} s`);
     const phase = `c${concurrency}`;
@@ -93,6 +94,7 @@ async function main() {
     closed.push({ phase, label: String(concurrency), result, cpu, rssKb: readVmKb(g.pid, 'VmRSS') });
   }
 
+  if (opts.analyze) await analyze(db.url);
   await sleep(300);
   progress(`open loop: ${opts.rate} req/s for ${opts.seconds} s`);
   const openRun = await measured(g.pid, () =>
@@ -114,6 +116,9 @@ async function main() {
       `  database ${db.name} on ${new URL(opts.databaseUrl).host} (dropped at the end${opts.keepDatabase ? ': no, --keep-database' : ''})`,
       `  gateway: node ${opts.gatewayNodeArgs.join(' ')}${opts.gatewayNodeArgs.length ? ' ' : ''}src/main.ts web${opts.gatewayRoot ? ` (from ${opts.gatewayRoot})` : ''}, NODE_ENV=production, LOG_LEVEL=warn, DATABASE_POOL_SIZE=${opts.poolSize}; src+sql fingerprint ${fingerprint}`,
       '  web role only: route_document jobs are enqueued and left queued (no worker runs)',
+      opts.analyze
+        ? '  ANALYZE before each phase, as autovacuum does on a live database (--no-analyze to measure a database whose statistics lag)'
+        : '  no ANALYZE between phases (--no-analyze): the planner keeps statistics from an almost empty database',
       `  before the run, other processes used ${(idle.cpu.busy - idle.cpu.bench).toFixed(2)} of ${availableParallelism()} cores over 1 s${idle.cpu.busy > 0.2 ? ' -- THE MACHINE WAS NOT IDLE; numbers are skewed (see the "other" columns)' : ''}`,
       `  deliveries: signed sales_order.shipped, ~${makeDelivery('probe').body.length} bytes, unique webhook-id and invoice id each, ${opts.tenants} tenants`,
       `  ${opts.seconds} s per run after a ${opts.warmupSeconds} s warm-up at concurrency 16; node:http keep-alive agent (maxSockets = concurrency)`,

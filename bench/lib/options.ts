@@ -11,6 +11,8 @@ export interface BenchOptions {
   readonly rawClients: number;
   readonly maxSeconds: number;
   readonly keepDatabase: boolean;
+  /** ANALYZE before each phase, as autovacuum does on a live database. */
+  readonly analyze: boolean;
   readonly strict: boolean;
   /** Where `src/main.ts` is run from: a patched copy can be benchmarked against the same load. */
   readonly gatewayRoot: string | undefined;
@@ -30,6 +32,7 @@ const USAGE = `usage: node bench/ingress.ts [options]
   --raw-clients N      clients for the raw INSERT and add_job baselines (default 32)
   --max-seconds N      abort the whole run after this long (default 170)
   --keep-database      do not drop the bench database at the end
+  --no-analyze         skip the ANALYZE before each phase (autovacuum's job on a live database)
   --strict             exit with status 3 when a performance target is missed
   --gateway-root DIR   run the gateway from DIR (a copy of this repo) instead of this checkout
   --show-gateway-log   print every line the gateway logged (default: the first 5)
@@ -64,6 +67,7 @@ export function readOptions(argv: string[]): BenchOptions {
         'raw-clients': { type: 'string', default: '32' },
         'max-seconds': { type: 'string', default: '170' },
         'keep-database': { type: 'boolean', default: false },
+        'no-analyze': { type: 'boolean', default: false },
         strict: { type: 'boolean', default: false },
         'gateway-root': { type: 'string' },
         // The same V8 flags as `npm run start:web` (package.json), so the bench measures production.
@@ -91,6 +95,7 @@ export function readOptions(argv: string[]): BenchOptions {
       rawClients: positiveInt('raw-clients', values['raw-clients']),
       maxSeconds: positiveInt('max-seconds', values['max-seconds']),
       keepDatabase: values['keep-database'],
+      analyze: !values['no-analyze'],
       strict: values.strict,
       gatewayRoot: values['gateway-root'],
       showGatewayLog: values['show-gateway-log'],
