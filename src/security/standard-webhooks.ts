@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * Standard Webhooks (https://www.standardwebhooks.com): HMAC-SHA256 over
@@ -28,7 +28,12 @@ export function secretKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
 }
 
-function digest(key: Buffer, id: string, timestamp: string, body: Uint8Array): Buffer {
+/** A key object made once: HMAC with a raw buffer key builds one on every call. */
+export function signingKey(secret: string): KeyObject {
+  return createSecretKey(secretKey(secret));
+}
+
+function digest(key: Buffer | KeyObject, id: string, timestamp: string, body: Uint8Array): Buffer {
   return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
 }
 
@@ -38,10 +43,10 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
 }
 
 /**
- * `secrets` may be given decoded (see secretKey) so a hot path decodes them once, not per request.
+ * `secrets` may be given as key objects (see signingKey) so a hot path prepares them once, not per request.
  */
 export function verifyWebhook(opts: {
-  secrets: readonly (string | Buffer)[];
+  secrets: readonly (string | KeyObject)[];
   headers: WebhookHeaders;
   body: Uint8Array;
   nowSeconds: number;

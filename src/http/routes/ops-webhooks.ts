@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
 import { badRequest, badSignature } from '../../errors.ts';
 import { parseOpsEnvelope } from '../../ingest/ops-envelope.ts';
-import { secretKey, verifyWebhook } from '../../security/standard-webhooks.ts';
+import { signingKey, verifyWebhook } from '../../security/standard-webhooks.ts';
 import type { AppEnv } from '../env.ts';
 import { decodeJson } from '../validate.ts';
 
@@ -12,7 +12,7 @@ import { decodeJson } from '../validate.ts';
  */
 export function opsWebhookRoutes(ctx: AppContext) {
   const log = ctx.logger.child({ subsystem: 'ops-webhooks' });
-  const keys = ctx.config.opsWebhookSecrets.map(secretKey);
+  const keys = ctx.config.opsWebhookSecrets.map(signingKey);
   return new Hono<AppEnv>().post('/webhooks/ops', async (c) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
     const headers = {
