@@ -40,6 +40,8 @@ export function createDatabase(opts: { connectionString: string; poolSize: numbe
     pool,
     async close() {
       await db.destroy();
+      // Kysely only ends the pool if it ever used it; migrations and /readyz use it directly.
+      if (!pool.ended) await pool.end();
     },
   };
 }

@@ -89,7 +89,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
       process.removeListener('exit', stopOnExit);
       // Pools resolve end() before their sockets close; Postgres' fast shutdown would then
       // terminate those sessions mid-goodbye, so let them leave first.
-      await waitForClientsToLeave(url);
+      const left = await waitForClientsToLeave(url);
+      if (left.length > 0) log.warn({ sessions: left }, 'sessions still open when stopping embedded PostgreSQL');
       await server.stop();
       log.info('embedded PostgreSQL stopped');
     },
@@ -148,16 +149,17 @@ async function assertReachableByPostgresUser(dataDir: string) {
   }
 }
 
-async function waitForClientsToLeave(url: string, timeoutMs = 3_000) {
+async function waitForClientsToLeave(url: string, timeoutMs = 3_000): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const { rows } = await client.query<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`,
+    for (;;) {
+      const { rows } = await client.query<{ who: string }>(
+        `select coalesce(application_name, '') || ': ' || coalesce(left(query, 60), '') as who from pg_stat_activity
+         where backend_type = 'client backend' and pid <> pg_backend_pid()`,
       );
-      if (rows[0]?.n === 0) return;
+      if (rows.length === 0 || Date.now() >= deadline) return rows.map((r) => r.who);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } finally {
