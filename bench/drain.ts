@@ -18,6 +18,7 @@ import { dumpCalls } from './drain/dump.ts';
 import { createProbe, type Probe, type StatusCounts } from './drain/progress.ts';
 import { printDrainReport } from './drain/report.ts';
 import { sendAll } from './drain/send.ts';
+import { finishBench } from './lib/finish.ts';
 
 /**
  * Drain benchmark: N shipped invoices for ONE organisation pushed through the provider's sandbox
@@ -164,15 +165,4 @@ async function main() {
   });
 }
 
-try {
-  const verdict = await main();
-  await cleanup();
-  clearTimeout(watchdog);
-  progress(`done in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
-  process.exitCode = !verdict.integrityOk ? 1 : opts.strict && !verdict.targetsMet ? 3 : 0;
-} catch (error) {
-  progress(`failed: ${(error as Error).stack ?? String(error)}`);
-  await cleanup();
-  clearTimeout(watchdog);
-  process.exitCode = 1;
-}
+await finishBench({ main, cleanup, watchdog, strict: opts.strict, progress, startedAt });

@@ -10,6 +10,7 @@ import { readOptions } from './lib/options.ts';
 import { cpuSnapshot, cpuSplit, readVmKb, type CpuSplit } from './lib/proc.ts';
 import { printReport, type LoadPhase } from './lib/report.ts';
 import { sleep } from './lib/stats.ts';
+import { finishBench } from './lib/finish.ts';
 
 /**
  * Ingress benchmark: raw durable INSERT and add_job rates on a fresh database, then the gateway
@@ -140,15 +141,4 @@ async function main() {
   return verdict;
 }
 
-try {
-  const verdict = await main();
-  await cleanup();
-  clearTimeout(watchdog);
-  progress(`done in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
-  process.exitCode = !verdict.integrityOk ? 1 : opts.strict && !verdict.targetsMet ? 3 : 0;
-} catch (error) {
-  progress(`failed: ${(error as Error).stack ?? String(error)}`);
-  await cleanup();
-  clearTimeout(watchdog);
-  process.exitCode = 1;
-}
+await finishBench({ main, cleanup, watchdog, strict: opts.strict, progress, startedAt });
