@@ -1,9 +1,8 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable, Updateable } from 'kysely';
 import type { RecordTables } from './schema-records.ts';
 
 /** Table types for Kysely. pg returns bigint as string, which keeps cursors exact. */
 
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T = unknown> = ColumnType<T, string | T, string | T>;
 
 export type DocumentKind = 'sales_invoice' | 'supplier_bill';
@@ -179,7 +178,5 @@ export interface DB extends RecordTables {
 }
 
 export type Document = Selectable<DocumentsTable>;
-export type NewDocumentEvent = Insertable<DocumentEventsTable>;
 export type DocumentUpdate = Updateable<DocumentsTable>;
 export type Connection = Selectable<ConnectionsTable>;
-export type { Timestamp };

@@ -58,6 +58,16 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   return match[1];
 }
 
+/**
+ * One page of a list read with `limit + 1` rows: the rows to return, and the cursor of the
+ * last one when more follow (else null).
+ */
+export function pageOf<T>(rows: readonly T[], limit: number, position: (row: T) => string): { page: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { page, nextCursor: rows.length > limit && last ? encodeCursor(position(last)) : null };
+}
+
 export const limitParam = v.optional(
   v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1), v.maxValue(200)),
   '50',

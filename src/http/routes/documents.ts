@@ -5,7 +5,7 @@ import { notFound } from '../../errors.ts';
 import { pushManually, retryFailed, setBillStatus } from '../../sync/document-actions.ts';
 import { getDocumentWithHistory, listDocuments, requireTenant, type DocumentSummaryRow } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
-import { decodeCursor, encodeCursor, limitParam, parseInput, readJson } from '../validate.ts';
+import { decodeCursor, limitParam, pageOf, parseInput, readJson } from '../validate.ts';
 
 const STATUSES = ['received', 'held', 'queued', 'pushing', 'synced', 'uncertain', 'failed'] as const;
 const KINDS = ['sales_invoice', 'supplier_bill'] as const;
@@ -55,12 +55,8 @@ export function documentRoutes(ctx: AppContext) {
       const beforeSeq = decodeCursor(query.cursor);
       await requireTenant(ctx.db, tenantId);
       const rows = await listDocuments(ctx.db, { tenantId, status: query.status, kind: query.kind, beforeSeq, limit: query.limit + 1 });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return c.json({
-        data: page.map(documentSummary),
-        next_cursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null,
-      });
+      const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.seq);
+      return c.json({ data: page.map(documentSummary), next_cursor: nextCursor });
     })
     .get('/documents/:document_id', async (c) => {
       const tenantId = c.req.param('tenant_id')!;

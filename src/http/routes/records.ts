@@ -10,7 +10,7 @@ import { startImport } from '../../sync/imports/start.ts';
 import { getRun } from '../../sync/runs.ts';
 import { requireTenant } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
-import { decodeCursor, encodeCursor, limitParam, parseInput } from '../validate.ts';
+import { decodeCursor, limitParam, pageOf, parseInput } from '../validate.ts';
 import { runBody } from './sync-runs.ts';
 
 const ImportQuery = v.object({ dry_run: v.optional(v.picklist(['true', 'false']), 'false') });
@@ -49,7 +49,7 @@ export function recordRoutes(ctx: AppContext) {
       const afterSeq = decodeCursor(query.cursor);
       await requireTenant(ctx.db, tenantId);
       const rows = await listContacts(ctx.db, { tenantId, updatedSince: query.updated_since ? new Date(query.updated_since) : undefined, afterSeq, limit: query.limit + 1 });
-      const page = rows.slice(0, query.limit);
+      const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.change_seq);
       return c.json({
         data: page.map((r) => ({
           provider: r.provider,
@@ -66,7 +66,7 @@ export function recordRoutes(ctx: AppContext) {
           provider_updated_at: iso(r.provider_updated_at),
           updated_at: r.updated_at.toISOString(),
         })),
-        next_cursor: rows.length > query.limit && page.length ? encodeCursor(page.at(-1)!.change_seq) : null,
+        next_cursor: nextCursor,
       });
     })
     .get('/purchase-orders', async (c) => {
@@ -75,7 +75,7 @@ export function recordRoutes(ctx: AppContext) {
       const afterSeq = decodeCursor(query.cursor);
       await requireTenant(ctx.db, tenantId);
       const rows = await listPurchaseOrders(ctx.db, { tenantId, status: query.status, afterSeq, limit: query.limit + 1 });
-      const page = rows.slice(0, query.limit);
+      const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.change_seq);
       return c.json({
         data: page.map((r) => ({
           provider: r.provider,
@@ -94,7 +94,7 @@ export function recordRoutes(ctx: AppContext) {
           closed_at: iso(r.closed_at),
           updated_at: r.updated_at.toISOString(),
         })),
-        next_cursor: rows.length > query.limit && page.length ? encodeCursor(page.at(-1)!.change_seq) : null,
+        next_cursor: nextCursor,
       });
     })
     .get('/accounts', async (c) => {

@@ -5,7 +5,7 @@ import { notFound } from '../../errors.ts';
 import { requireTenant } from '../../sync/documents-repo.ts';
 import { getRun, listRunItems, listRuns, type RunRow } from '../../sync/runs.ts';
 import type { AppEnv } from '../env.ts';
-import { decodeCursor, encodeCursor, limitParam, parseInput } from '../validate.ts';
+import { decodeCursor, limitParam, pageOf, parseInput } from '../validate.ts';
 
 const KINDS = ['contact_import', 'purchase_order_import', 'push', 'contact_refresh', 'purchase_order_refresh'] as const;
 const ListQuery = v.object({ kind: v.optional(v.picklist(KINDS)), cursor: v.optional(v.string()), limit: limitParam });
@@ -38,8 +38,8 @@ export function syncRunRoutes(ctx: AppContext) {
       const beforeSeq = decodeCursor(query.cursor);
       await requireTenant(ctx.db, tenantId);
       const rows = await listRuns(ctx.db, { tenantId, kind: query.kind, beforeSeq, limit: query.limit + 1 });
-      const page = rows.slice(0, query.limit);
-      return c.json({ data: page.map(runBody), next_cursor: rows.length > query.limit && page.length ? encodeCursor(page.at(-1)!.seq) : null });
+      const { page, nextCursor } = pageOf(rows, query.limit, (row) => row.seq);
+      return c.json({ data: page.map(runBody), next_cursor: nextCursor });
     })
     .get('/sync-runs/:run_id', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
@@ -50,11 +50,11 @@ export function syncRunRoutes(ctx: AppContext) {
       const run = UUID.test(runId) ? await getRun(ctx.db, tenantId, runId) : undefined;
       if (!run) throw notFound('sync run');
       const items = await listRunItems(ctx.db, { runId, afterId, limit: query.items_limit + 1 });
-      const page = items.slice(0, query.items_limit);
+      const { page, nextCursor } = pageOf(items, query.items_limit, (item) => item.id);
       return c.json({
         ...runBody(run),
         items: page.map((i) => ({ id: i.id, item_type: i.item_type, item_id: i.item_id, outcome: i.outcome, message: i.message, errors: i.errors ?? null, at: i.at.toISOString() })),
-        items_next_cursor: items.length > query.items_limit && page.length ? encodeCursor(page.at(-1)!.id) : null,
+        items_next_cursor: nextCursor,
       });
     });
 }

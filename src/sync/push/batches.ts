@@ -3,7 +3,7 @@ import type { NewFeedEvent } from '../../feed/types.ts';
 import type { RunItem } from '../runs.ts';
 import { sql } from 'kysely';
 import type { Database, Tx } from '../../db/database.ts';
-import type { Document, DocumentStatus, ProviderName } from '../../db/schema.ts';
+import type { DocumentStatus, ProviderName } from '../../db/schema.ts';
 import type { DocumentOutcome, DocumentToPush } from '../../providers/types.ts';
 import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../defaults.ts';
 import type { FeedWriter } from '../../feed/writer.ts';
@@ -218,4 +218,3 @@ export async function openBatches(db: Database, tenantId: string): Promise<OpenB
   }));
 }
 
-export type { Document };
