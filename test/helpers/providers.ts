@@ -1,7 +1,8 @@
 import { THROTTLE_BACKOFF_MS } from '../../src/providers/quickbooks/client.ts';
 import { startQuickBooksSandbox, type QuickBooksSandbox } from '../../src/sandbox/quickbooks/index.ts';
-import { startXeroSandbox, type XeroSandbox } from '../../src/sandbox/xero/index.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { oauthRoundTrip } from './oauth.ts';
+import { startXeroHarness } from './xero.ts';
 
 /**
  * One provider behind one sandbox, driven the same way for both: the shared provider contract
@@ -30,13 +31,7 @@ export interface ProviderFixture {
 }
 
 export async function xeroFixture(): Promise<ProviderFixture> {
-  const sb: XeroSandbox = await startXeroSandbox({ host: '127.0.0.1' });
-  const h = await startHarness({
-    env: {
-      XERO_CLIENT_ID: sb.clientId, XERO_CLIENT_SECRET: sb.clientSecret, XERO_REDIRECT_URI: 'http://127.0.0.1:8080/oauth/xero/callback',
-      XERO_API_URL: sb.apiUrl, XERO_IDENTITY_URL: sb.identityUrl, XERO_LOGIN_URL: sb.loginUrl,
-    },
-  });
+  const { h, sb, close } = await startXeroHarness();
   const writes = /Invoices$/;
   return {
     name: 'xero',
@@ -60,10 +55,7 @@ export async function xeroFixture(): Promise<ProviderFixture> {
     throttleWaitMs: 1_000,
     expireAccessTokens: () => void sb.expireAccessTokens(),
     revokeRefreshTokens: () => void sb.revokeRefreshTokens(),
-    close: async () => {
-      await h.close();
-      await sb.close();
-    },
+    close,
   };
 }
 
@@ -110,16 +102,4 @@ export async function quickBooksFixture(opts: { env?: Record<string, string> } =
       await sb.close();
     },
   };
-}
-
-/** authorize at Ledgerport → consent at the sandbox → Ledgerport's callback. */
-export async function oauthRoundTrip(h: Harness, tenantId: string, provider: 'xero' | 'quickbooks', body: Record<string, unknown> = { provider }) {
-  const token = await h.token(tenantId);
-  const started = await h.request('POST', `/v1/tenants/${tenantId}/connection/authorize`, { token, body });
-  if (started.status !== 200) throw new Error(`authorize failed: ${started.status} ${started.text}`);
-  const consent = await fetch(started.body.authorize_url, { redirect: 'manual' });
-  const location = new URL(consent.headers.get('location') ?? '');
-  const done = await h.request('GET', `/oauth/${provider}/callback${location.search}`);
-  if (done.status !== 200) throw new Error(`callback failed: ${done.status} ${done.text}`);
-  return { token, callback: done.body };
 }

@@ -1,5 +1,6 @@
 import { startXeroSandbox, type XeroSandbox } from '../../src/sandbox/xero/index.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { consentAt, oauthRoundTrip } from './oauth.ts';
 
 export const CALLBACK = 'http://127.0.0.1:8080/oauth/xero/callback';
 
@@ -20,22 +21,13 @@ export async function startXeroHarness(opts: { env?: Record<string, string>; san
   return { h, sb, close: async () => { await h.close(); await sb.close(); } };
 }
 
-/** Runs the browser part of the OAuth flow: authorize at Ledgerport, consent at the sandbox, come back. */
-export async function consentAtSandbox(h: Harness, tenantId: string, body: Record<string, unknown> = { provider: 'xero' }) {
-  const token = await h.token(tenantId);
-  const started = await h.request('POST', `/v1/tenants/${tenantId}/connection/authorize`, { token, body });
-  if (started.status !== 200) throw new Error(`authorize failed: ${started.status} ${started.text}`);
-  const res = await fetch(started.body.authorize_url, { redirect: 'manual' });
-  const location = new URL(res.headers.get('location') ?? '');
-  return { token, started, location, callbackPath: `/oauth/xero/callback${location.search}` };
-}
+/** Runs the browser part of the OAuth flow against the Xero sandbox, stopping before the callback. */
+export const consentAtSandbox = (h: Harness, tenantId: string, body: Record<string, unknown> = { provider: 'xero' }) => consentAt(h, tenantId, 'xero', body);
 
 /** Connects a tenant to one sandbox organisation through the real flow. */
 export async function connectXero(h: Harness, sb: XeroSandbox, tenantId: string, orgName = 'Demo UK') {
   const org = sb.addOrganisation({ name: orgName, region: 'UK' });
   sb.setConsent({ organisations: [org.OrganisationID] });
-  const { token, callbackPath } = await consentAtSandbox(h, tenantId);
-  const done = await h.request('GET', callbackPath);
-  if (done.status !== 200) throw new Error(`callback failed: ${done.status} ${done.text}`);
+  const { token } = await oauthRoundTrip(h, tenantId, 'xero');
   return { org, token };
 }
