@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { analyze, checkpoint, createBenchDatabase, type BenchDatabase } from './lib/bench-db.ts';
 import { measureAddJob, measureRawInserts } from './lib/baselines.ts';
-import { createDeliveryFactory } from './lib/deliveries.ts';
+import { createDeliveryFactory, stockDeliveries } from './lib/deliveries.ts';
 import { sourceFingerprint, startGatewayProcess, type GatewayProcess } from './lib/gateway-process.ts';
 import { closedLoop, openLoop } from './lib/http-load.ts';
 import { inspectDatabase } from './lib/inspect-db.ts';
@@ -68,40 +68,45 @@ async function main() {
 
   const fingerprint = sourceFingerprint(opts.gatewayRoot);
   progress('starting gateway (node src/main.ts web)');
-  gateway = await startGatewayProcess({ databaseUrl: db.url, poolSize: opts.poolSize, root: opts.gatewayRoot, nodeArgs: opts.gatewayNodeArgs });
+  gateway = await startGatewayProcess({ databaseUrl: db.url, poolSize: opts.poolSize, root: opts.gatewayRoot, nodeArgs: opts.gatewayNodeArgs, env: { ...opts.gatewayEnv } });
   const g = gateway;
   const target = new URL(g.url);
   const idleRssKb = readVmKb(g.pid, 'VmRSS');
   progress(`gateway pid ${g.pid} ready at ${g.url}`);
   const makeDelivery = createDeliveryFactory({ secret: g.opsSecret, runId: randomBytes(4).toString('hex'), tenants: opts.tenants });
   let totalAccepted = 0;
+  // Deliveries to stock before a closed-loop phase: half again what the last phase managed.
+  let expectedRate = 5_000;
+  let madeLate = 0;
 
   if (opts.warmupSeconds > 0) {
     progress(`warm-up: concurrency 16 for ${opts.warmupSeconds} s`);
     const warm = await closedLoop({ target, concurrency: 16, seconds: opts.warmupSeconds, next: () => makeDelivery('warm') });
     totalAccepted += warm.accepted;
+    expectedRate = warm.accepted / warm.seconds;
   }
 
   const closed: LoadPhase[] = [];
   for (const concurrency of opts.levels) {
     if (opts.analyze) await analyze(db.url);
     await sleep(300);
-    progress(`closed loop: concurrency ${concurrency} for ${opts.seconds} s`);
     const phase = `c${concurrency}`;
-    const { result, cpu } = await measured(g.pid, () =>
-      closedLoop({ target, concurrency, seconds: opts.seconds, next: () => makeDelivery(phase) }),
-    );
+    const stock = stockDeliveries(makeDelivery, phase, Math.ceil(Math.max(2_000, expectedRate * 1.5) * opts.seconds));
+    progress(`closed loop: concurrency ${concurrency} for ${opts.seconds} s`);
+    const { result, cpu } = await measured(g.pid, () => closedLoop({ target, concurrency, seconds: opts.seconds, next: stock.next }));
     totalAccepted += result.accepted;
+    madeLate += stock.madeLate;
+    expectedRate = Math.max(expectedRate, result.accepted / result.seconds);
     closed.push({ phase, label: String(concurrency), result, cpu, rssKb: readVmKb(g.pid, 'VmRSS') });
   }
 
   if (opts.analyze) await analyze(db.url);
   await sleep(300);
+  const openStock = stockDeliveries(makeDelivery, 'open', opts.rate * opts.seconds);
   progress(`open loop: ${opts.rate} req/s for ${opts.seconds} s`);
-  const openRun = await measured(g.pid, () =>
-    openLoop({ target, rate: opts.rate, seconds: opts.seconds, next: () => makeDelivery('open'), maxSockets: 256 }),
-  );
+  const openRun = await measured(g.pid, () => openLoop({ target, rate: opts.rate, seconds: opts.seconds, next: openStock.next, maxSockets: 256 }));
   totalAccepted += openRun.result.accepted;
+  madeLate += openStock.madeLate;
   const openRssKb = readVmKb(g.pid, 'VmRSS');
 
   const peakRssKb = g.peakRssKb();
@@ -115,14 +120,14 @@ async function main() {
       'Ledgerport ingress benchmark',
       `  node ${process.version}, PostgreSQL ${db.serverVersion}, ${availableParallelism()} CPUs; load generator, gateway and PostgreSQL share this machine`,
       `  database ${db.name} on ${new URL(opts.databaseUrl).host} (dropped at the end${opts.keepDatabase ? ': no, --keep-database' : ''})`,
-      `  gateway: node ${opts.gatewayNodeArgs.join(' ')}${opts.gatewayNodeArgs.length ? ' ' : ''}src/main.ts web${opts.gatewayRoot ? ` (from ${opts.gatewayRoot})` : ''}, NODE_ENV=production, LOG_LEVEL=warn, DATABASE_POOL_SIZE=${opts.poolSize}; src+sql fingerprint ${fingerprint}`,
+      `  gateway: node ${opts.gatewayNodeArgs.join(' ')}${opts.gatewayNodeArgs.length ? ' ' : ''}src/main.ts web${opts.gatewayRoot ? ` (from ${opts.gatewayRoot})` : ''}, NODE_ENV=production, LOG_LEVEL=warn, DATABASE_POOL_SIZE=${opts.poolSize}${Object.entries(opts.gatewayEnv).map(([k, v]) => `, ${k}=${v}`).join('')}; src+sql fingerprint ${fingerprint}`,
       '  web role only: route_document jobs are enqueued and left queued (no worker runs)',
       opts.analyze
         ? '  ANALYZE before each phase, as autovacuum does on a live database (--no-analyze to measure a database whose statistics lag)'
         : '  no ANALYZE between phases (--no-analyze): the planner keeps statistics from an almost empty database',
       `  before the run, other processes used ${(idle.cpu.busy - idle.cpu.bench).toFixed(2)} of ${availableParallelism()} cores over 1 s${idle.cpu.busy > 0.2 ? ' -- THE MACHINE WAS NOT IDLE; numbers are skewed (see the "other" columns)' : ''}`,
       `  deliveries: signed sales_order.shipped, ~${makeDelivery('probe').body.length} bytes, unique webhook-id and invoice id each, ${opts.tenants} tenants`,
-      `  ${opts.seconds} s per run after a ${opts.warmupSeconds} s warm-up at concurrency 16; node:http keep-alive agent (maxSockets = concurrency)`,
+      `  ${opts.seconds} s per run after a ${opts.warmupSeconds} s warm-up at concurrency 16; undici pool (one keep-alive connection per worker); deliveries signed before each run${madeLate ? ` -- ${madeLate} were signed during runs (stock ran out)` : ''}`,
     ],
     raw,
     addJob,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptOpsEvents, type AcceptOutcome, type OpsEvent } from '../src/ingest/accept-ops-events.ts';
 import { GroupCommitter } from '../src/ingest/group-commit.ts';
@@ -12,12 +13,85 @@ afterAll(async () => {
   await h.close();
 });
 
-function opsEvent(tenantId: string, id: string): OpsEvent {
-  const payload = shippedInvoice({ tenantId: 'placeholder', id });
-  const parsed = parseOpsEnvelope(payload);
+function opsEvent(tenantId: string, id: string, opts: { version?: number; type?: string; deliveryId?: string } = {}): OpsEvent {
+  const payload = shippedInvoice({ tenantId: 'placeholder', id, version: opts.version ?? 1 });
+  const parsed = parseOpsEnvelope(opts.type ? { ...payload, type: opts.type } : payload);
   if (!parsed.ok) throw new Error('fixture invalid');
-  return { deliveryId: `msg_${tenantId.slice(0, 20)}_${id}`, tenantId, type: parsed.type, payload, document: parsed.document };
+  const deliveryId = opts.deliveryId ?? `msg_${tenantId.slice(0, 20)}_${id}_v${opts.version ?? 1}`;
+  return { deliveryId, tenantId, type: parsed.type, payloadJson: JSON.stringify(payload), document: parsed.document };
 }
+
+async function documentState(tenantId: string, sourceId: string) {
+  const doc = await h.database.db
+    .selectFrom('documents')
+    .select(['id', 'status', 'status_reason', 'source_version'])
+    .where('tenant_id', '=', tenantId)
+    .where('source_id', '=', sourceId)
+    .executeTakeFirstOrThrow();
+  const history = await h.database.db.selectFrom('document_events').select(['from_status', 'to_status', 'reason']).where('document_id', '=', doc.id).orderBy('id').execute();
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from graphile_worker._private_jobs where payload->>'document_id' = ${doc.id}`.execute(h.database.db);
+  return { ...doc, history, jobs: rows[0]!.n };
+}
+
+/** One batch mixing every outcome, written by the set-based statement or, with `sameDocumentTwice`, by the event-by-event fallback. */
+async function mixedBatch(tenantId: string, sameDocumentTwice: boolean) {
+  const db = h.database.db;
+  await acceptOpsEvents(db, [opsEvent(tenantId, 'inv_failed'), opsEvent(tenantId, 'inv_synced'), opsEvent(tenantId, 'inv_seen', { deliveryId: `msg_${tenantId}_seen` })]);
+  // As if the worker had been at them: one failed, one synced.
+  await db.updateTable('documents').set({ status: 'failed', status_reason: 'rejected by Xero' }).where('tenant_id', '=', tenantId).where('source_id', '=', 'inv_failed').execute();
+  await db.updateTable('documents').set({ status: 'synced' }).where('tenant_id', '=', tenantId).where('source_id', '=', 'inv_synced').execute();
+  const batch = [
+    opsEvent(tenantId, 'inv_new'),
+    opsEvent(tenantId, 'inv_failed', { version: 2 }),
+    opsEvent(tenantId, 'inv_synced', { version: 1, deliveryId: `msg_${tenantId}_synced_again` }),
+    opsEvent(tenantId, 'inv_other', { deliveryId: `msg_${tenantId}_seen` }),
+    opsEvent(tenantId, 'inv_ignored', { type: 'sales_order.cancelled' }),
+    ...(sameDocumentTwice ? [opsEvent(tenantId, 'inv_new', { version: 2 })] : []),
+  ];
+  return acceptOpsEvents(db, batch);
+}
+
+describe('accept_ops_events: one batch, every outcome', () => {
+  for (const [label, sameDocumentTwice] of [['set-based statement', false], ['event-by-event fallback', true]] as const) {
+    it(`gives each event its own outcome (${label})`, async () => {
+      const tenantId = sameDocumentTwice ? 'org_mixed_loop' : 'org_mixed_set';
+      const outcomes = await mixedBatch(tenantId, sameDocumentTwice);
+      const failed = await documentState(tenantId, 'inv_failed');
+      const synced = await documentState(tenantId, 'inv_synced');
+      const created = await documentState(tenantId, 'inv_new');
+      const seen = await documentState(tenantId, 'inv_seen');
+
+      expect(outcomes[0]).toEqual({ kind: 'accepted', documentId: created.id, status: 'received' });
+      // A newer version of a failed document goes back to routing, its old reason cleared.
+      expect(outcomes[1]).toEqual({ kind: 'accepted', documentId: failed.id, status: 'received' });
+      expect(failed).toMatchObject({ status: 'received', status_reason: null, source_version: 2, jobs: 2 });
+      expect(failed.history.map((e) => [e.from_status, e.to_status, e.reason])).toEqual([
+        [null, 'received', 'version 1 received (sales_order.shipped)'],
+        ['failed', 'received', 'version 2 received; routing again'],
+      ]);
+      // An equal version never regresses or re-routes a synced document.
+      expect(outcomes[2]).toEqual({ kind: 'accepted', documentId: synced.id, status: 'synced' });
+      expect(synced).toMatchObject({ status: 'synced', source_version: 1, jobs: 1 });
+      expect(synced.history).toHaveLength(1);
+      // A webhook-id seen before is a duplicate pointing at what it created, whatever its body says.
+      expect(outcomes[3]).toEqual({ kind: 'duplicate', documentId: seen.id });
+      expect(outcomes[4]).toEqual({ kind: 'ignored', reason: 'unsupported_event_type' });
+      if (sameDocumentTwice) {
+        expect(outcomes[5]).toEqual({ kind: 'accepted', documentId: created.id, status: 'received' });
+        expect(created).toMatchObject({ source_version: 2 });
+        expect(created.history.map((e) => e.reason)).toEqual(['version 1 received (sales_order.shipped)', 'version 2 received']);
+      } else {
+        expect(created).toMatchObject({ status: 'received', source_version: 1, jobs: 1 });
+        expect(created.history.map((e) => e.reason)).toEqual(['version 1 received (sales_order.shipped)']);
+      }
+
+      const inbound = await h.database.db.selectFrom('inbound_events').select(['delivery_id', 'outcome', 'outcome_reason', 'document_id']).where('tenant_id', '=', tenantId).execute();
+      expect(inbound.filter((e) => e.delivery_id === `msg_${tenantId}_seen`)).toHaveLength(1);
+      expect(inbound.find((e) => e.outcome === 'ignored')).toMatchObject({ outcome_reason: 'unsupported_event_type', document_id: null });
+      expect(await h.database.db.selectFrom('documents').select('id').where('tenant_id', '=', tenantId).where('source_id', '=', 'inv_other').execute()).toEqual([]);
+    });
+  }
+});
 
 describe('group commit', () => {
   it('batches concurrent submissions into few transactions', async () => {

@@ -1,9 +1,11 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signWebhook } from '../src/security/standard-webhooks.ts';
 import { createDatabase } from '../src/db/database.ts';
 import { createAppContext } from '../src/context.ts';
 import { createApp } from '../src/http/app.ts';
 import { createTestDatabase } from './helpers/db.ts';
-import { shippedInvoice, startHarness, type Harness } from './helpers/harness.ts';
+import { OPS_SECRET, shippedInvoice, startHarness, type Harness } from './helpers/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -54,6 +56,61 @@ describe('health, errors and logs', () => {
     const res = await h.request('PUT', '/v1/tenants/org_limit/defaults', { token, rawBody: `{"x":"${'a'.repeat(1_100_000)}"}`, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
+  });
+
+  describe('over a real socket', () => {
+    let server: { url: string; close: () => Promise<void> };
+    beforeAll(async () => {
+      server = await h.listen();
+    });
+    afterAll(async () => {
+      await server.close();
+    });
+
+    /** Sends `body` as-is; without `contentLength` it goes chunked, its size unknown until read. */
+    const send = (body: string, headers: Record<string, string>, contentLength: boolean) =>
+      new Promise<{ status: number; body: { error?: { code: string }; document_id?: string } }>((resolve, reject) => {
+        const req = http.request(`${server.url}/webhooks/ops`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers, ...(contentLength ? { 'content-length': String(Buffer.byteLength(body)) } : { 'transfer-encoding': 'chunked' }) },
+        });
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+        });
+        // The server may answer 413 and close before the whole body is written.
+        req.on('error', reject);
+        if (contentLength) req.end(body);
+        else {
+          for (let i = 0; i < body.length; i += 64 * 1024) req.write(body.slice(i, i + 64 * 1024));
+          req.end();
+        }
+      });
+    const signed = (id: string, body: string) => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(OPS_SECRET, id, timestamp, body) };
+    };
+
+    for (const contentLength of [true, false]) {
+      const how = contentLength ? 'with a Content-Length' : 'chunked';
+      it(`accepts a signed delivery sent ${how}`, async () => {
+        const body = JSON.stringify(shippedInvoice({ tenantId: 'org_socket', id: `inv_socket_${contentLength}` }));
+        const res = await send(body, signed(`msg_socket_${contentLength}`, body), contentLength);
+        expect(res.status).toBe(202);
+        const stored = await h.database.db.selectFrom('inbound_events').select(['document_id', 'payload']).where('delivery_id', '=', `msg_socket_${contentLength}`).executeTakeFirstOrThrow();
+        expect(stored.document_id).toBe(res.body.document_id);
+        expect(stored.payload).toEqual(JSON.parse(body));
+      });
+
+      it(`413 payload_too_large for a body over 1 MiB sent ${how}, nothing stored`, async () => {
+        const body = JSON.stringify(shippedInvoice({ tenantId: 'org_socket_huge', lines: Array.from({ length: 6000 }, () => ({ description: 'x'.repeat(200), quantity: '1', unit_price: '1.00' })) }));
+        const res = await send(body, signed(`msg_socket_huge_${contentLength}`, body), contentLength).catch((error: NodeJS.ErrnoException) => ({ status: -1, body: { error: { code: error.code ?? 'socket' } } }));
+        expect(res.status).toBe(413);
+        expect(res.body.error?.code).toBe('payload_too_large');
+        expect(await h.database.db.selectFrom('inbound_events').select('id').where('tenant_id', '=', 'org_socket_huge').execute()).toEqual([]);
+      });
+    }
   });
 
   it('never logs the Authorization header, tokens or webhook signatures', async () => {

@@ -58,3 +58,28 @@ export function createDeliveryFactory(opts: { secret: string; runId: string; ten
 }
 
 export type DeliveryFactory = ReturnType<typeof createDeliveryFactory>;
+
+/**
+ * Deliveries made before a phase starts, so the measured window spends no load-generator CPU on
+ * JSON and HMAC (the cores are shared with the gateway). Past the stock, deliveries are made on
+ * the fly and counted, so a phase that outran its estimate says so.
+ */
+export function stockDeliveries(make: DeliveryFactory, phase: string, count: number) {
+  const stock = Array.from({ length: count }, () => make(phase));
+  let taken = 0;
+  let madeLate = 0;
+  return {
+    next(): Delivery {
+      const delivery = stock[taken];
+      if (delivery === undefined) {
+        madeLate++;
+        return make(phase);
+      }
+      stock[taken++] = undefined as unknown as Delivery; // let the sent bodies be collected
+      return delivery;
+    },
+    get madeLate() {
+      return madeLate;
+    },
+  };
+}

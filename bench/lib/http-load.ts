@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { Pool } from 'undici';
 import type { Delivery } from './deliveries.ts';
 import { bump, summarize, within, type LatencySummary } from './stats.ts';
 
@@ -23,31 +23,26 @@ interface Outcome {
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-function post(agent: http.Agent, target: URL, delivery: Delivery): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const req = http.request(
-      {
-        agent,
-        host: target.hostname,
-        port: target.port,
-        method: 'POST',
-        path: '/webhooks/ops',
-        headers: delivery.headers,
-        timeout: REQUEST_TIMEOUT_MS,
-      },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        const chunks: Buffer[] = [];
-        if (status === 202) res.resume();
-        else res.on('data', (chunk: Buffer) => chunks.length < 4 && chunks.push(chunk));
-        res.on('end', () => resolve(status === 202 ? { status } : { status, detail: Buffer.concat(chunks).toString().slice(0, 500) }));
-        res.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, detail: error.code ?? error.message }));
-      },
-    );
-    req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'TIMEOUT' })));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, detail: error.code ?? error.message }));
-    req.end(delivery.body);
-  });
+/**
+ * undici's pool rather than node:http's agent: it spends about a third less CPU per request,
+ * and this load generator shares the machine's two cores with the gateway and PostgreSQL.
+ */
+function createPool(target: URL, connections: number): Pool {
+  return new Pool(target.origin, { connections, pipelining: 1, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
+}
+
+async function post(pool: Pool, delivery: Delivery): Promise<Outcome> {
+  try {
+    const res = await pool.request({ method: 'POST', path: '/webhooks/ops', headers: delivery.headers, body: delivery.body });
+    if (res.statusCode === 202) {
+      await res.body.dump();
+      return { status: 202 };
+    }
+    return { status: res.statusCode, detail: (await res.body.text()).slice(0, 500) };
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    return { status: 0, detail: e.code ?? e.message };
+  }
 }
 
 class Tally {
@@ -74,7 +69,7 @@ class Tally {
 
 /** `concurrency` workers each send, wait for the answer, and send again, for `seconds`. */
 export async function closedLoop(opts: { target: URL; concurrency: number; seconds: number; next: () => Delivery }): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  const pool = createPool(opts.target, opts.concurrency);
   const tally = new Tally();
   const started = performance.now();
   const deadline = started + opts.seconds * 1000;
@@ -85,13 +80,13 @@ export async function closedLoop(opts: { target: URL; concurrency: number; secon
           const delivery = opts.next();
           const t0 = performance.now();
           tally.sent++;
-          const outcome = await post(agent, opts.target, delivery);
+          const outcome = await post(pool, delivery);
           tally.record(outcome, performance.now() - t0);
         }
       }),
     );
   } finally {
-    agent.destroy();
+    await pool.destroy();
   }
   return finish(tally, (performance.now() - started) / 1000, false);
 }
@@ -102,7 +97,7 @@ export async function closedLoop(opts: { target: URL; concurrency: number; secon
  * omission); the service latency from when it was written is reported beside it.
  */
 export async function openLoop(opts: { target: URL; rate: number; seconds: number; next: () => Delivery; maxSockets: number }): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+  const pool = createPool(opts.target, opts.maxSockets);
   const tally = new Tally();
   const total = Math.round(opts.rate * opts.seconds);
   const inFlight = new Set<Promise<void>>();
@@ -112,7 +107,7 @@ export async function openLoop(opts: { target: URL; rate: number; seconds: numbe
     const writtenAt = performance.now();
     tally.sent++;
     tally.maxInFlight = Math.max(tally.maxInFlight, ++tally.inFlight);
-    const request = post(agent, opts.target, delivery).then((outcome) => {
+    const request = post(pool, delivery).then((outcome) => {
       const now = performance.now();
       tally.inFlight--;
       tally.record(outcome, now - due, now - writtenAt);
@@ -137,7 +132,7 @@ export async function openLoop(opts: { target: URL; rate: number; seconds: numbe
     await within(Promise.all(inFlight), REQUEST_TIMEOUT_MS + 1_000);
     return finish(tally, sendWindow, true);
   } finally {
-    agent.destroy();
+    await pool.destroy();
   }
 }
 

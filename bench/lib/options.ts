@@ -17,6 +17,8 @@ export interface BenchOptions {
   /** Where `src/main.ts` is run from: a patched copy can be benchmarked against the same load. */
   readonly gatewayRoot: string | undefined;
   readonly gatewayNodeArgs: readonly string[];
+  /** Extra environment for the gateway, e.g. INGEST_MAX_IN_FLIGHT=4, to compare settings. */
+  readonly gatewayEnv: Readonly<Record<string, string>>;
   readonly showGatewayLog: boolean;
 }
 
@@ -37,6 +39,7 @@ const USAGE = `usage: node bench/ingress.ts [options]
   --gateway-root DIR   run the gateway from DIR (a copy of this repo) instead of this checkout
   --show-gateway-log   print every line the gateway logged (default: the first 5)
   --gateway-node-args  node flags for the gateway, space-separated (default: those of npm run start:web)
+  --gateway-env LIST   extra gateway environment, space-separated NAME=value pairs (e.g. "WEB_CONCURRENCY=1")
   --help`;
 
 function wholeNumber(name: string, value: string, min: number): number {
@@ -48,6 +51,16 @@ const positiveInt = (name: string, value: string) => wholeNumber(name, value, 1)
 function isLoopback(url: string): boolean {
   const host = new URL(url).hostname;
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
+
+function envPairs(list: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of list.split(/\s+/).filter(Boolean)) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!match) throw new Error(`--gateway-env takes NAME=value pairs (got "${pair}")`);
+    env[match[1]!] = match[2]!;
+  }
+  return env;
 }
 
 /** Reads the command line; prints usage and exits on --help or a bad option. */
@@ -72,6 +85,7 @@ export function readOptions(argv: string[]): BenchOptions {
         'gateway-root': { type: 'string' },
         // The same V8 flags as `npm run start:web` (package.json), so the bench measures production.
         'gateway-node-args': { type: 'string', default: '--max-semi-space-size=4 --max-old-space-size=192' },
+        'gateway-env': { type: 'string', default: '' },
         'show-gateway-log': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -100,6 +114,7 @@ export function readOptions(argv: string[]): BenchOptions {
       gatewayRoot: values['gateway-root'],
       showGatewayLog: values['show-gateway-log'],
       gatewayNodeArgs: values['gateway-node-args'].split(/\s+/).filter(Boolean),
+      gatewayEnv: envPairs(values['gateway-env']),
     };
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);

@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { AppContext } from '../context.ts';
-import { AppError } from '../errors.ts';
 import { requireTenantAccess } from './auth.ts';
+import { limitBody } from './body-limit.ts';
 import type { AppEnv } from './env.ts';
 import { errorBody, handleError } from './errors.ts';
 import { requestLog } from './request-log.ts';
@@ -33,15 +32,7 @@ export function createApp(ctx: AppContext) {
   const app = new Hono<AppEnv>()
     .use('*', requestId({ limitLength: 100 }))
     .use('*', requestLog(logger))
-    .use(
-      '*',
-      bodyLimit({
-        maxSize: ctx.config.http.bodyLimitBytes,
-        onError: () => {
-          throw new AppError(413, 'payload_too_large', `the body exceeds ${ctx.config.http.bodyLimitBytes} bytes`);
-        },
-      }),
-    )
+    .use('*', limitBody(ctx.config.http.bodyLimitBytes))
     .route('/', healthRoutes(ctx))
     .route('/', openapiRoutes())
     .route('/', opsWebhookRoutes(ctx))

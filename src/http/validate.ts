@@ -24,6 +24,11 @@ function containsNul(value: unknown): boolean {
  * NUL in a string, which PostgreSQL's text and jsonb cannot store.
  */
 export function decodeJson(body: Uint8Array): unknown {
+  return decodeJsonText(body).value;
+}
+
+/** decodeJson, also returning the decoded text (valid JSON, so it can be stored as sent). */
+export function decodeJsonText(body: Uint8Array): { text: string; value: unknown } {
   let text: string;
   let value: unknown;
   try {
@@ -36,7 +41,7 @@ export function decodeJson(body: Uint8Array): unknown {
   if (text.includes('\\u0000') && containsNul(value)) {
     throw badRequest('invalid_characters', 'strings must not contain NUL (\\u0000)');
   }
-  return value;
+  return { text, value };
 }
 
 export async function readJson(req: { arrayBuffer(): Promise<ArrayBuffer> }): Promise<unknown> {

@@ -9,7 +9,8 @@ export interface OpsEvent {
   readonly deliveryId: string;
   readonly tenantId: string;
   readonly type: string;
-  readonly payload: unknown;
+  /** The delivery's body as received: valid JSON, stored as sent without being serialised again. */
+  readonly payloadJson: string;
   /** Absent for event types we do not handle: recorded as ignored. */
   readonly document: DocumentInput | undefined;
 }
@@ -19,6 +20,21 @@ export type AcceptOutcome =
   /** The delivery was seen before; `documentId` is what it created, so a lost 202 can be recovered. */
   | { readonly kind: 'duplicate'; readonly documentId: string | null }
   | { readonly kind: 'ignored'; readonly reason: string };
+
+/** The function's `events` argument, with each payload spliced in as received. */
+function batchJson(events: readonly OpsEvent[]): string {
+  return `[${events
+    .map((e) => {
+      const fields = JSON.stringify({
+        delivery_id: e.deliveryId,
+        tenant_id: e.tenantId,
+        type: e.type,
+        ...(e.document ? { kind: e.document.kind, source_id: e.document.sourceId, version: e.document.version, source: e.document.source } : {}),
+      });
+      return `${fields.slice(0, -1)},"payload":${e.payloadJson}}`;
+    })
+    .join(',')}]`;
+}
 
 /** Statuses a newer source version sends back to routing; the rule lives in lifecycle.ts. */
 const REROUTE_FROM = STATUSES.filter((status) => status !== 'received' && canTransition(status, 'received'));
@@ -30,15 +46,8 @@ const REROUTE_FROM = STATUSES.filter((status) => status !== 'received' && canTra
  * never regresses it; documents to route get one job each in the same commit.
  */
 export async function acceptOpsEvents(db: Database, events: readonly OpsEvent[]): Promise<AcceptOutcome[]> {
-  const input = events.map((e) => ({
-    delivery_id: e.deliveryId,
-    tenant_id: e.tenantId,
-    type: e.type,
-    payload: e.payload,
-    ...(e.document ? { kind: e.document.kind, source_id: e.document.sourceId, version: e.document.version, source: e.document.source } : {}),
-  }));
   const { rows } = await sql<{ idx: number; outcome: 'accepted' | 'duplicate' | 'ignored'; document_id: string | null; status: DocumentStatus | null }>`
-    select idx, outcome, document_id, status from accept_ops_events(${JSON.stringify(input)}::jsonb, ${REROUTE_FROM}::text[])`.execute(db);
+    select idx, outcome, document_id, status from accept_ops_events(${batchJson(events)}::jsonb, ${REROUTE_FROM}::text[])`.execute(db);
   const outcomes: AcceptOutcome[] = new Array(events.length);
   for (const row of rows) {
     outcomes[row.idx] =

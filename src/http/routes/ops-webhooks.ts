@@ -4,7 +4,7 @@ import { badRequest, badSignature } from '../../errors.ts';
 import { parseOpsEnvelope } from '../../ingest/ops-envelope.ts';
 import { signingKey, verifyWebhook } from '../../security/standard-webhooks.ts';
 import type { AppEnv } from '../env.ts';
-import { decodeJson } from '../validate.ts';
+import { decodeJsonText } from '../validate.ts';
 
 /**
  * POST /webhooks/ops: the platform's Standard Webhooks deliveries. Verified over the raw bytes,
@@ -33,15 +33,15 @@ export function opsWebhookRoutes(ctx: AppContext) {
     const deliveryId = headers.id!;
     if (deliveryId.length > 255) throw badRequest('invalid_webhook_id', 'webhook-id must be at most 255 characters');
 
-    const decoded = decodeJson(body);
-    const parsed = parseOpsEnvelope(decoded);
+    const decoded = decodeJsonText(body);
+    const parsed = parseOpsEnvelope(decoded.value);
     if (!parsed.ok) throw badRequest('validation_failed', 'the event does not match the ops webhook schema', parsed.details);
 
     const outcome = await ctx.opsIngest.submit({
       deliveryId,
       tenantId: parsed.tenantId,
       type: parsed.type,
-      payload: decoded,
+      payloadJson: decoded.text,
       document: parsed.document,
     });
     switch (outcome.kind) {

@@ -1,0 +1,140 @@
+-- accept_ops_events, set-based: one statement writes a whole batch (tenants, documents, inbound
+-- events, history), then one add_jobs call enqueues the routing jobs. The per-event loop of 0004
+-- cost about 0.2 ms of PostgreSQL CPU per event, most of it per-statement overhead; it stays as
+-- accept_ops_events_one_by_one for the batches one statement cannot express: two events for one
+-- document (their versions must apply in arrival order) or one webhook-id twice.
+--
+-- Same contract as 0004: one result row per event, `idx` mapping it back; a delivery recorded by
+-- a concurrent batch aborts this batch with 40001 so the caller retries its events one by one.
+
+alter function accept_ops_events(jsonb, text[]) rename to accept_ops_events_one_by_one;
+
+create type accept_ops_result as (idx integer, outcome text, document_id uuid, status text, route boolean);
+
+-- A batch is at most a few hundred events and every lookup it makes is by a unique key, so the
+-- plans must be nested loops over index probes whatever the statistics say. Plans are cached per
+-- session: one made while a table was small (a seq scan plus a hash join) was kept while the
+-- table grew, and every batch then read the whole table (seen in the ingress benchmark for
+-- documents, inbound_events and graphile_worker._private_jobs, whose add_jobs runs in here too).
+create function accept_ops_events(events jsonb, reroute_from text[])
+returns table (idx integer, outcome text, document_id uuid, status text)
+language plpgsql
+set enable_seqscan = off
+set enable_hashjoin = off
+set enable_mergejoin = off
+as $$
+declare
+  results accept_ops_result[];
+begin
+  if exists (select 1 from jsonb_array_elements(events) v group by v->>'delivery_id' having count(*) > 1)
+     or exists (select 1 from jsonb_array_elements(events) v where v ? 'kind'
+                group by v->>'tenant_id', v->>'kind', v->>'source_id' having count(*) > 1) then
+    return query select * from accept_ops_events_one_by_one(events, reroute_from);
+    return;
+  end if;
+
+  with input as (
+    select (t.ord - 1)::integer as i, t.v->>'delivery_id' as delivery_id, t.v->>'tenant_id' as tenant_id,
+           t.v->>'type' as event_type, t.v->>'kind' as kind, t.v->>'source_id' as source_id,
+           (t.v->>'version')::integer as version, t.v->'source' as source, t.v->'payload' as payload
+    from jsonb_array_elements(events) with ordinality as t(v, ord)
+  ),
+  seen as (
+    select i.i, ie.document_id
+    from input i join inbound_events ie on ie.source = 'ops' and ie.delivery_id = i.delivery_id
+  ),
+  fresh as (
+    select i.* from input i where not exists (select 1 from seen s where s.i = i.i)
+  ),
+  new_tenants as (
+    insert into tenants (id)
+    select distinct f.tenant_id from fresh f where f.kind is not null order by 1
+    on conflict (id) do nothing
+  ),
+  -- Existing documents, locked in key order (as every batch does) and read as of the lock.
+  locked as (
+    select d.id, d.status, d.source_version, f.i
+    from fresh f join documents d on d.tenant_id = f.tenant_id and d.kind = f.kind and d.source_id = f.source_id
+    order by d.tenant_id, d.kind, d.source_id
+    for update of d
+  ),
+  inserted as (
+    insert into documents (tenant_id, kind, source_id, source_version, source_event_type, source, status)
+    select f.tenant_id, f.kind, f.source_id, f.version, f.event_type, f.source, 'received'
+    from fresh f
+    where f.kind is not null and not exists (select 1 from locked l where l.i = f.i)
+    order by f.tenant_id, f.kind, f.source_id
+    returning id, tenant_id, kind, source_id
+  ),
+  docs as (
+    select f.i, ins.id as document_id, 'created' as change, null::text as from_status, 'received' as to_status
+    from inserted ins join fresh f on f.tenant_id = ins.tenant_id and f.kind = ins.kind and f.source_id = ins.source_id
+    union all
+    -- A newer version sends a document back to routing from the statuses in reroute_from; an
+    -- older or equal one never regresses it.
+    select l.i, l.id,
+           case when f.version > l.source_version then 'updated' else 'unchanged' end,
+           l.status,
+           case when f.version > l.source_version and l.status = any(reroute_from) then 'received' else l.status end
+    from locked l join fresh f on f.i = l.i
+  ),
+  updated as (
+    update documents d set
+      source_version = f.version, source_event_type = f.event_type, source = f.source,
+      status = x.to_status,
+      status_reason = case when x.to_status = x.from_status then d.status_reason end,
+      updated_at = now()
+    from docs x join fresh f on f.i = x.i
+    where d.id = x.document_id and x.change = 'updated'
+  ),
+  recorded as (
+    insert into inbound_events (source, delivery_id, tenant_id, event_type, outcome, outcome_reason, document_id, payload)
+    select 'ops', f.delivery_id, f.tenant_id, f.event_type,
+           case when f.kind is null then 'ignored' else 'accepted' end,
+           case when f.kind is null then 'unsupported_event_type' end,
+           x.document_id, f.payload
+    from fresh f left join docs x on x.i = f.i
+    order by f.i
+    on conflict (source, delivery_id) do nothing
+    returning id, delivery_id
+  ),
+  history as (
+    insert into document_events (document_id, from_status, to_status, reason, source_version, inbound_event_id)
+    select x.document_id, x.from_status, x.to_status,
+           case when x.change = 'created' then format('version %s received (%s)', f.version, f.event_type)
+                when x.to_status = x.from_status then format('version %s received', f.version)
+                else format('version %s received; routing again', f.version) end,
+           f.version, r.id
+    from docs x join fresh f on f.i = x.i join recorded r on r.delivery_id = f.delivery_id
+    where x.change <> 'unchanged'
+    order by f.i
+  )
+  select array_agg(row(res.i, res.outcome, res.document_id, res.status, res.route)::accept_ops_result)
+  into results
+  from (
+    select s.i, 'duplicate' as outcome, s.document_id, null::text as status, false as route
+    from seen s
+    union all
+    -- Only events this statement recorded: one a concurrent batch recorded first is missing here.
+    select f.i,
+           case when f.kind is null then 'ignored' else 'accepted' end,
+           x.document_id, x.to_status,
+           coalesce(x.change = 'created' or (x.change = 'updated' and x.to_status = 'received'), false)
+    from fresh f join recorded r on r.delivery_id = f.delivery_id left join docs x on x.i = f.i
+  ) res;
+
+  if coalesce(cardinality(results), 0) < jsonb_array_length(events) then
+    raise exception 'a delivery in this batch was recorded concurrently' using errcode = '40001';
+  end if;
+
+  if exists (select 1 from unnest(results) r where r.route) then
+    perform graphile_worker.add_jobs(array(
+      -- No job key: a second routing job for a document finds it routed and does nothing.
+      select row('route_document', json_build_object('document_id', r.document_id), null, null, null,
+                 null, null, null)::graphile_worker.job_spec
+      from unnest(results) r where r.route));
+  end if;
+
+  return query select r.idx, r.outcome, r.document_id, r.status from unnest(results) r;
+end;
+$$;
