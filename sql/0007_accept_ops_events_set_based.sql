@@ -11,17 +11,15 @@ alter function accept_ops_events(jsonb, text[]) rename to accept_ops_events_one_
 
 create type accept_ops_result as (idx integer, outcome text, document_id uuid, status text, route boolean);
 
--- A batch is at most a few hundred events and every lookup it makes is by a unique key, so the
--- plans must be nested loops over index probes whatever the statistics say. Plans are cached per
--- session: one made while a table was small (a seq scan plus a hash join) was kept while the
--- table grew, and every batch then read the whole table (seen in the ingress benchmark for
--- documents, inbound_events and graphile_worker._private_jobs, whose add_jobs runs in here too).
+-- Plans are cached per session, and one made while a table was small (a seq scan and a hash
+-- join) was kept while the table grew, so every batch read the whole table: seen in the ingress
+-- benchmark for documents, inbound_events and graphile_worker._private_jobs (add_jobs runs in
+-- here too). So seq scans are off in here, and the lookups by unique key are LATERAL with LIMIT 1,
+-- which the planner can only run as index probes, one per event.
 create function accept_ops_events(events jsonb, reroute_from text[])
 returns table (idx integer, outcome text, document_id uuid, status text)
 language plpgsql
 set enable_seqscan = off
-set enable_hashjoin = off
-set enable_mergejoin = off
 as $$
 declare
   results accept_ops_result[];
@@ -33,15 +31,20 @@ begin
     return;
   end if;
 
+  -- The CTEs carry keys only; the payload and the document snapshot (about 1 KB each) are read
+  -- from `events` by position where they are written.
   with input as (
     select (t.ord - 1)::integer as i, t.v->>'delivery_id' as delivery_id, t.v->>'tenant_id' as tenant_id,
            t.v->>'type' as event_type, t.v->>'kind' as kind, t.v->>'source_id' as source_id,
-           (t.v->>'version')::integer as version, t.v->'source' as source, t.v->'payload' as payload
+           (t.v->>'version')::integer as version
     from jsonb_array_elements(events) with ordinality as t(v, ord)
   ),
   seen as (
     select i.i, ie.document_id
-    from input i join inbound_events ie on ie.source = 'ops' and ie.delivery_id = i.delivery_id
+    from input i
+    cross join lateral (
+      select x.document_id from inbound_events x where x.source = 'ops' and x.delivery_id = i.delivery_id limit 1
+    ) ie
   ),
   fresh as (
     select i.* from input i where not exists (select 1 from seen s where s.i = i.i)
@@ -54,20 +57,24 @@ begin
   -- Existing documents, locked in key order (as every batch does) and read as of the lock.
   locked as (
     select d.id, d.status, d.source_version, f.i
-    from fresh f join documents d on d.tenant_id = f.tenant_id and d.kind = f.kind and d.source_id = f.source_id
-    order by d.tenant_id, d.kind, d.source_id
-    for update of d
+    from (select * from fresh where kind is not null order by tenant_id, kind, source_id) f
+    cross join lateral (
+      select x.id, x.status, x.source_version from documents x
+      where x.tenant_id = f.tenant_id and x.kind = f.kind and x.source_id = f.source_id
+      limit 1
+      for update
+    ) d
   ),
   inserted as (
     insert into documents (tenant_id, kind, source_id, source_version, source_event_type, source, status)
-    select f.tenant_id, f.kind, f.source_id, f.version, f.event_type, f.source, 'received'
+    select f.tenant_id, f.kind, f.source_id, f.version, f.event_type, events->f.i->'source', 'received'
     from fresh f
     where f.kind is not null and not exists (select 1 from locked l where l.i = f.i)
     order by f.tenant_id, f.kind, f.source_id
     returning id, tenant_id, kind, source_id
   ),
   docs as (
-    select f.i, ins.id as document_id, 'created' as change, null::text as from_status, 'received' as to_status
+    select f.i, ins.id as document_id, 'created' as change, null::text as from_status, 'received' as to_status, f.version, f.event_type
     from inserted ins join fresh f on f.tenant_id = ins.tenant_id and f.kind = ins.kind and f.source_id = ins.source_id
     union all
     -- A newer version sends a document back to routing from the statuses in reroute_from; an
@@ -75,16 +82,17 @@ begin
     select l.i, l.id,
            case when f.version > l.source_version then 'updated' else 'unchanged' end,
            l.status,
-           case when f.version > l.source_version and l.status = any(reroute_from) then 'received' else l.status end
+           case when f.version > l.source_version and l.status = any(reroute_from) then 'received' else l.status end,
+           f.version, f.event_type
     from locked l join fresh f on f.i = l.i
   ),
   updated as (
     update documents d set
-      source_version = f.version, source_event_type = f.event_type, source = f.source,
+      source_version = x.version, source_event_type = x.event_type, source = events->x.i->'source',
       status = x.to_status,
       status_reason = case when x.to_status = x.from_status then d.status_reason end,
       updated_at = now()
-    from docs x join fresh f on f.i = x.i
+    from docs x
     where d.id = x.document_id and x.change = 'updated'
   ),
   recorded as (
@@ -92,7 +100,7 @@ begin
     select 'ops', f.delivery_id, f.tenant_id, f.event_type,
            case when f.kind is null then 'ignored' else 'accepted' end,
            case when f.kind is null then 'unsupported_event_type' end,
-           x.document_id, f.payload
+           x.document_id, events->f.i->'payload'
     from fresh f left join docs x on x.i = f.i
     order by f.i
     on conflict (source, delivery_id) do nothing
@@ -101,13 +109,13 @@ begin
   history as (
     insert into document_events (document_id, from_status, to_status, reason, source_version, inbound_event_id)
     select x.document_id, x.from_status, x.to_status,
-           case when x.change = 'created' then format('version %s received (%s)', f.version, f.event_type)
-                when x.to_status = x.from_status then format('version %s received', f.version)
-                else format('version %s received; routing again', f.version) end,
-           f.version, r.id
+           case when x.change = 'created' then format('version %s received (%s)', x.version, x.event_type)
+                when x.to_status = x.from_status then format('version %s received', x.version)
+                else format('version %s received; routing again', x.version) end,
+           x.version, r.id
     from docs x join fresh f on f.i = x.i join recorded r on r.delivery_id = f.delivery_id
     where x.change <> 'unchanged'
-    order by f.i
+    order by x.i
   )
   select array_agg(row(res.i, res.outcome, res.document_id, res.status, res.route)::accept_ops_result)
   into results
