@@ -20,6 +20,7 @@ create function accept_ops_events(events jsonb, reroute_from text[])
 returns table (idx integer, outcome text, document_id uuid, status text)
 language plpgsql
 set enable_seqscan = off
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   results accept_ops_result[];

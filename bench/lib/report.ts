@@ -1,6 +1,7 @@
 import type { RateResult } from './baselines.ts';
 import type { LoadResult } from './http-load.ts';
 import type { DatabaseTally, PhaseBatches } from './inspect-db.ts';
+import { cpuBudget } from './cpu-budget.ts';
 import type { CpuSplit } from './proc.ts';
 import { cores, formatTable, int, mb, ms, ratio } from './table.ts';
 import { rejectedCount, verdictChecks } from './verdict.ts';
@@ -85,6 +86,12 @@ export function printReport(report: BenchReport): Verdict {
   );
   out.push('  (cpu columns: cores used on average; "batch/req": mean group-commit size a request rode in, from shared xmin)');
   out.push('');
+
+  const budget = cpuBudget(
+    { label: `raw INSERT, ${report.raw.clients} clients`, rate: report.raw.perSecond, cpu: report.raw.cpu },
+    report.closed.map((p) => ({ label: `ops webhook, c=${p.label}`, rate: p.result.accepted / p.result.seconds, cpu: p.cpu })),
+  );
+  out.push(...budget.lines, '');
 
   const open = report.open.result;
   out.push(`POST /webhooks/ops, open loop at ${int(report.openRate)} req/s (sent on a 1 ms timer regardless of answers)`);
