@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { analyze, checkpoint, createBenchDatabase, type BenchDatabase } from './lib/bench-db.ts';
 import { measureAddJob, measureRawInserts } from './lib/baselines.ts';
+import { measureBareFloor } from './lib/bare-floor.ts';
 import { createDeliveryFactory, stockDeliveries } from './lib/deliveries.ts';
 import { sourceFingerprint, startGatewayProcess, type GatewayProcess } from './lib/gateway-process.ts';
 import { closedLoop, openLoop } from './lib/http-load.ts';
@@ -65,6 +66,13 @@ async function main() {
   progress(`graphile_worker.add_job per transaction: ${opts.rawClients} clients for ${opts.seconds} s`);
   const addJob = await measureAddJob(db.url, opts.rawClients, opts.seconds);
   await checkpoint(db.url);
+
+  // The HTTP floor: the same load against a handler that only reads the body and answers 202.
+  const floorConcurrency = Math.max(...opts.levels);
+  const floorDeliveries = createDeliveryFactory({ secret: `whsec_${randomBytes(32).toString('base64')}`, runId: 'floor', tenants: opts.tenants });
+  const floorStock = stockDeliveries(floorDeliveries, 'floor', 40_000 * opts.seconds);
+  progress(`HTTP floor (bare Hono answering 202): concurrency ${floorConcurrency} for ${opts.seconds} s`);
+  const floor = await measureBareFloor({ nodeArgs: opts.gatewayNodeArgs, concurrency: floorConcurrency, seconds: opts.seconds, next: floorStock.next });
 
   const fingerprint = sourceFingerprint(opts.gatewayRoot);
   progress('starting gateway (node src/main.ts web)');
@@ -131,6 +139,7 @@ async function main() {
     ],
     raw,
     addJob,
+    floor: { label: String(floorConcurrency), ...floor },
     closed,
     open: { phase: 'open', label: `open ${opts.rate}/s`, ...openRun, rssKb: openRssKb },
     openRate: opts.rate,

@@ -18,12 +18,12 @@ const total = (c: CpuCost) => perItem(c.cpu.bench + c.cpu.gateway + c.cpu.postgr
  * gateway and PostgreSQL share this machine's cores, so once they are busy the rate one can reach
  * is the cores over that cost, and the best ratio of two rates is the inverse ratio of their costs.
  */
-export function cpuBudget(raw: CpuCost, rows: readonly CpuCost[]): { lines: string[]; ratioCeiling: number } {
+export function cpuBudget(raw: CpuCost, rows: readonly CpuCost[], floor: CpuCost): { lines: string[]; ratioCeiling: number } {
   const cores = availableParallelism();
   const us = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
   const table = formatTable(
     ['item', 'per second', 'µs bench', 'µs gateway', 'µs postgres', 'µs total', `ceiling on ${cores} cores`],
-    [raw, ...rows].map((c) => [
+    [raw, floor, ...rows].map((c) => [
       c.label,
       int(c.rate),
       us(perItem(c.cpu.bench, c.rate)),
@@ -35,11 +35,14 @@ export function cpuBudget(raw: CpuCost, rows: readonly CpuCost[]): { lines: stri
   );
   const cheapest = rows.reduce<CpuCost | undefined>((a, b) => (a === undefined || total(b) < total(a) ? b : a), undefined);
   const ratioCeiling = cheapest ? total(raw) / total(cheapest) : Number.NaN;
+  // A gateway doing no work at all: the HTTP floor's cost plus PostgreSQL's share at best.
+  const floorPlusDatabase = cheapest ? perItem(floor.cpu.bench + floor.cpu.gateway, floor.rate) + perItem(cheapest.cpu.postgres, cheapest.rate) : Number.NaN;
   return {
     lines: [
       'CPU per item (µs of CPU time = cores used ÷ items per second; "ceiling": every core busy at that cost)',
       table,
       `  accepted/s ÷ raw INSERT/s cannot exceed ${ratio(ratioCeiling)} on this machine while both are CPU-bound: raw ${us(total(raw))} µs per commit vs ${us(cheapest ? total(cheapest) : Number.NaN)} µs per accepted delivery at best`,
+      `  even a gateway with no work of its own (HTTP floor ${us(perItem(floor.cpu.bench + floor.cpu.gateway, floor.rate))} µs + PostgreSQL ${us(cheapest ? perItem(cheapest.cpu.postgres, cheapest.rate) : Number.NaN)} µs) would stop at ${ratio(total(raw) / floorPlusDatabase)}`,
     ],
     ratioCeiling,
   };

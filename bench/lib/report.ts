@@ -19,6 +19,8 @@ export interface BenchReport {
   readonly header: readonly string[];
   readonly raw: RateResult;
   readonly addJob: RateResult;
+  /** Bare Hono answering 202 without any work, under the same load. */
+  readonly floor: { readonly label: string; readonly result: LoadResult; readonly cpu: CpuSplit };
   readonly closed: readonly LoadPhase[];
   readonly open: LoadPhase;
   readonly openRate: number;
@@ -90,6 +92,7 @@ export function printReport(report: BenchReport): Verdict {
   const budget = cpuBudget(
     { label: `raw INSERT, ${report.raw.clients} clients`, rate: report.raw.perSecond, cpu: report.raw.cpu },
     report.closed.map((p) => ({ label: `ops webhook, c=${p.label}`, rate: p.result.accepted / p.result.seconds, cpu: p.cpu })),
+    { label: `bare Hono 202, c=${report.floor.label}`, rate: report.floor.result.accepted / report.floor.result.seconds, cpu: report.floor.cpu },
   );
   out.push(...budget.lines, '');
 
