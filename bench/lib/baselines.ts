@@ -95,8 +95,9 @@ export async function measureAddJob(url: string, clients: number, seconds: numbe
   try {
     await cleanup.query(`delete from graphile_worker._private_jobs j using graphile_worker._private_tasks t
       where j.task_id = t.id and t.identifier = 'bench_noop'`);
-  } catch {
+  } catch (error) {
     // Internal table names differ between graphile-worker versions; the leftover jobs are harmless.
+    process.stderr.write(`note: could not delete the add_job baseline's jobs (${(error as Error).message}); they stay queued\n`);
   } finally {
     await cleanup.end();
   }

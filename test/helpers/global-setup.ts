@@ -26,6 +26,10 @@ export default async function setup(project: TestProject) {
   await admin.connect();
   await admin.query(`create database ${template}`);
   const pool = new pg.Pool({ connectionString: databaseUrl(server.url, template), max: 2 });
+  // A dropped idle connection must fail the migration it serves, not crash the test run.
+  const report = (error: Error) => console.error(`template database connection failed: ${error.message}`);
+  pool.on('error', report);
+  pool.on('connect', (client) => client.on('error', report));
   await migrate(pool, pino({ level: 'warn' }));
   await pool.end();
   project.provide('adminDatabaseUrl', server.url);
