@@ -65,24 +65,35 @@ begin
     select distinct f.tenant_id from fresh f where f.kind is not null order by 1
     on conflict (id) do nothing
   ),
-  -- Existing documents, locked in key order (as every batch does) and read as of the lock.
+  -- New documents go in first, in key order as every batch does: their conflict check always
+  -- uses the unique key's index, whatever the statistics, so a document seen for the first time
+  -- (most of a month-end burst) needs no lookup.
+  inserted as (
+    insert into documents (tenant_id, kind, source_id, source_version, source_event_type, source, status)
+    select f.tenant_id, f.kind, f.source_id, f.version, f.event_type, events->f.i->'source', 'received'
+    from fresh f
+    where f.kind is not null
+    order by f.tenant_id, f.kind, f.source_id
+    on conflict (tenant_id, kind, source_id) do nothing
+    returning id, tenant_id, kind, source_id
+  ),
+  -- The others exist: locked in key order and read as of the lock. One inserted by a batch that
+  -- committed after this statement began is not visible here; the check after the statement
+  -- turns that into a retry.
   locked as (
     select d.id, d.status, d.source_version, f.i
-    from (select * from fresh where kind is not null order by tenant_id, kind, source_id) f
+    from (
+      select * from fresh f
+      where f.kind is not null
+        and not exists (select 1 from inserted ins where ins.tenant_id = f.tenant_id and ins.kind = f.kind and ins.source_id = f.source_id)
+      order by f.tenant_id, f.kind, f.source_id
+    ) f
     cross join lateral (
       select x.id, x.status, x.source_version from documents x
       where x.tenant_id = f.tenant_id and x.kind = f.kind and x.source_id = f.source_id
       limit 1
       for update
     ) d
-  ),
-  inserted as (
-    insert into documents (tenant_id, kind, source_id, source_version, source_event_type, source, status)
-    select f.tenant_id, f.kind, f.source_id, f.version, f.event_type, events->f.i->'source', 'received'
-    from fresh f
-    where f.kind is not null and not exists (select 1 from locked l where l.i = f.i)
-    order by f.tenant_id, f.kind, f.source_id
-    returning id, tenant_id, kind, source_id
   ),
   docs as (
     select f.i, ins.id as document_id, 'created' as change, null::text as from_status, 'received' as to_status, f.version, f.event_type
@@ -134,16 +145,18 @@ begin
     select s.i, 'duplicate' as outcome, s.document_id, null::text as status, false as route
     from seen s
     union all
-    -- Only events this statement recorded: one a concurrent batch recorded first is missing here.
+    -- Only events this statement recorded, each with its document: a delivery a concurrent batch
+    -- recorded first, or a document it created after this statement began, is missing here.
     select f.i,
            case when f.kind is null then 'ignored' else 'accepted' end,
            x.document_id, x.to_status,
            coalesce(x.change = 'created' or (x.change = 'updated' and x.to_status = 'received'), false)
     from fresh f join recorded r on r.delivery_id = f.delivery_id left join docs x on x.i = f.i
+    where f.kind is null or x.i is not null
   ) res;
 
   if coalesce(cardinality(results), 0) < jsonb_array_length(events) then
-    raise exception 'a delivery in this batch was recorded concurrently' using errcode = '40001';
+    raise exception 'a delivery or document in this batch was written concurrently' using errcode = '40001';
   end if;
 
   if exists (select 1 from unnest(results) r where r.route) then

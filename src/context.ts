@@ -45,7 +45,11 @@ export function createAppContext(opts: {
     now,
     verifyToken: createTokenVerifier(config.auth),
     opsIngest: new GroupCommitter<OpsEvent, AcceptOutcome>({
-      write: (events) => acceptOpsEvents(db, events),
+      write: (events) =>
+        acceptOpsEvents(db, events, {
+          onRace: (error, attempt) =>
+            ingestLogger.info({ err: error, size: events.length, attempt }, 'batch raced a concurrent one; writing it again'),
+        }),
       maxBatch: config.ingest.maxBatch,
       // Fewer transactions at once means larger batches: each commit has a fixed cost (the job
       // queue's add_jobs and notify) that a batch shares. Leave connections for the rest of the API.

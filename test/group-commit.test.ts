@@ -6,6 +6,7 @@ import { createDatabase } from '../src/db/database.ts';
 import { GroupCommitter } from '../src/ingest/group-commit.ts';
 import { parseOpsEnvelope } from '../src/ingest/ops-envelope.ts';
 import { createTestDatabase } from './helpers/db.ts';
+import { waitFor } from './helpers/wait.ts';
 import { shippedInvoice, startHarness, type Harness } from './helpers/harness.ts';
 
 let h: Harness;
@@ -152,42 +153,71 @@ describe('group commit', () => {
   });
 });
 
-describe('accept_ops_events: plans', () => {
-  it('reads no table whole as its tables grow past the statistics its plans were made with', async () => {
-    const fresh = await createTestDatabase();
-    // One connection, so every batch reuses the plans it made right after the ANALYZE.
-    const handle = createDatabase({ connectionString: fresh.url, poolSize: 1, logger: pino({ level: 'silent' }) });
-    try {
-      for (let b = 0; b < 40; b++) {
-        // Statistics of small tables, as autovacuum leaves them early on or after a queue drains.
-        if (b === 4) await sql`analyze`.execute(handle.db);
-        await acceptOpsEvents(handle.db, Array.from({ length: 25 }, (_, i) => opsEvent(`org_plan_${i % 5}`, `inv_plan_${b}_${i}`)));
-      }
-      // Duplicates, newer versions and the one-by-one fallback, against the grown tables.
-      const outcomes = await acceptOpsEvents(handle.db, [
-        opsEvent('org_plan_0', 'inv_plan_0_0'),
-        opsEvent('org_plan_1', 'inv_plan_0_1', { version: 2 }),
-        opsEvent('org_plan_2', 'inv_plan_9_2', { version: 2 }),
-        opsEvent('org_plan_2', 'inv_plan_9_2', { version: 3 }),
-      ]);
-      expect(outcomes.map((o) => o.kind)).toEqual(['duplicate', 'accepted', 'accepted', 'accepted']);
-
-      await sql`select pg_stat_force_next_flush()`.execute(handle.db);
-      const { rows } = await sql<{ relname: string; seq_tup_read: number; idx_tup_fetch: number }>`
-        select relname, seq_tup_read::int, coalesce(idx_tup_fetch, 0)::int as idx_tup_fetch from pg_stat_all_tables
-        where relname in ('documents', 'inbound_events', '_private_jobs') order by relname`.execute(handle.db);
-      expect(rows.map((r) => [r.relname, r.seq_tup_read])).toEqual([
-        ['_private_jobs', 0],
-        ['documents', 0],
-        ['inbound_events', 0],
-      ]);
-      // Our lookups fetch a row per event, not the table per batch (1,004 events; a scan would be
-      // ~20,000). Not asserted for _private_jobs: graphile-worker's add_jobs clears job keys with an
-      // update that, planned on a small queue, reads the queue's index whole until the next ANALYZE.
-      for (const row of rows.filter((r) => r.relname !== '_private_jobs')) expect(row.idx_tup_fetch).toBeLessThan(3_000);
-    } finally {
-      await handle.close();
-      await fresh.drop();
-    }
+describe('accept_ops_events: races', () => {
+  it('a batch that meets a document another batch is creating waits, then writes again as an update', async () => {
+    const db = h.database.db;
+    const races: number[] = [];
+    let second: Promise<AcceptOutcome[]> | undefined;
+    // The first batch creates the document and holds its transaction open until the second waits on it.
+    const [created] = await db.transaction().execute(async (trx) => {
+      const outcomes = await acceptOpsEvents(trx, [opsEvent('org_race_set', 'inv_race_set')]);
+      second = acceptOpsEvents(db, [opsEvent('org_race_set', 'inv_race_set', { version: 2 })], { onRace: (_, attempt) => races.push(attempt) });
+      await waitFor(async () => {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+        return rows[0]!.n > 0 ? true : undefined;
+      }, 10_000);
+      return outcomes;
+    });
+    const [updated] = await second!;
+    expect(created).toMatchObject({ kind: 'accepted', status: 'received' });
+    expect(updated).toEqual({ kind: 'accepted', documentId: (created as { documentId: string }).documentId, status: 'received' });
+    // Its first statement could not see the document committed after it began: one retry.
+    expect(races).toEqual([1]);
+    const state = await documentState('org_race_set', 'inv_race_set');
+    expect(state).toMatchObject({ source_version: 2, jobs: 2 });
+    expect(state.history.map((e) => e.reason)).toEqual(['version 1 received (sales_order.shipped)', 'version 2 received']);
   });
+});
+
+describe('accept_ops_events: plans', () => {
+  for (const statistics of ['of small tables', 'none at all'] as const) {
+    it(`reads no table whole as its tables grow (statistics: ${statistics})`, async () => {
+      const fresh = await createTestDatabase();
+      // One connection, so every batch reuses the plans it made right after the ANALYZE.
+      const handle = createDatabase({ connectionString: fresh.url, poolSize: 1, logger: pino({ level: 'silent' }) });
+      try {
+        for (let b = 0; b < 40; b++) {
+          // Statistics of small tables, as autovacuum leaves them early on or after a queue drains.
+          if (b === 4 && statistics === 'of small tables') await sql`analyze`.execute(handle.db);
+          await acceptOpsEvents(handle.db, Array.from({ length: 25 }, (_, i) => opsEvent(`org_plan_${i % 5}`, `inv_plan_${b}_${i}`)));
+        }
+        // Duplicates, newer versions and the one-by-one fallback, against the grown tables.
+        const outcomes = await acceptOpsEvents(handle.db, [
+          opsEvent('org_plan_0', 'inv_plan_0_0'),
+          opsEvent('org_plan_1', 'inv_plan_0_1', { version: 2 }),
+          opsEvent('org_plan_2', 'inv_plan_9_2', { version: 2 }),
+          opsEvent('org_plan_2', 'inv_plan_9_2', { version: 3 }),
+        ]);
+        expect(outcomes.map((o) => o.kind)).toEqual(['duplicate', 'accepted', 'accepted', 'accepted']);
+
+        await sql`select pg_stat_force_next_flush()`.execute(handle.db);
+        const { rows } = await sql<{ relname: string; seq_tup_read: number; idx_tup_fetch: number }>`
+          select relname, seq_tup_read::int, coalesce(idx_tup_fetch, 0)::int as idx_tup_fetch from pg_stat_all_tables
+          where relname in ('documents', 'inbound_events', '_private_jobs') order by relname`.execute(handle.db);
+        expect(rows.map((r) => [r.relname, r.seq_tup_read])).toEqual([
+          ['_private_jobs', 0],
+          ['documents', 0],
+          ['inbound_events', 0],
+        ]);
+        // Our lookups fetch a row per event, not the table per batch (1,004 events; a scan would be
+        // ~20,000). Not asserted for _private_jobs: graphile-worker's add_jobs clears job keys with an
+        // update that, planned on a small queue, reads the queue's index whole until the next ANALYZE.
+        for (const row of rows.filter((r) => r.relname !== '_private_jobs')) expect(row.idx_tup_fetch).toBeLessThan(3_000);
+      } finally {
+        await handle.close();
+        await fresh.drop();
+      }
+    });
+  }
 });

@@ -40,12 +40,37 @@ function batchJson(events: readonly OpsEvent[]): string {
 const REROUTE_FROM = STATUSES.filter((status) => status !== 'received' && canTransition(status, 'received'));
 
 /**
- * Records a batch of deliveries with one call of the `accept_ops_events` SQL function (sql/0004):
+ * What a race with a concurrent batch looks like: sql/0007's own 40001 (a delivery or document
+ * that batch wrote after this statement began), a deadlock, or a unique key it took meanwhile.
+ * Each passes once the other batch has committed, because a new statement sees its rows.
+ */
+const RACE_CODES = new Set(['40001', '40P01', '23505']);
+const RACE_ATTEMPTS = 3;
+
+/**
+ * Records a batch of deliveries with one call of the `accept_ops_events` SQL function (sql/0007):
  * one round trip and one commit for the whole batch, so ingress is not capped by per-request
  * commits. Dedupe by webhook-id; a newer version replaces the snapshot, an older or equal one
- * never regresses it; documents to route get one job each in the same commit.
+ * never regresses it; documents to route get one job each in the same commit. A batch that lost
+ * a race with another is written again (outside a caller's transaction), up to three times.
  */
-export async function acceptOpsEvents(db: Database, events: readonly OpsEvent[]): Promise<AcceptOutcome[]> {
+export async function acceptOpsEvents(
+  db: Database,
+  events: readonly OpsEvent[],
+  opts: { onRace?: (error: unknown, attempt: number) => void } = {},
+): Promise<AcceptOutcome[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await acceptOnce(db, events);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (db.isTransaction || attempt >= RACE_ATTEMPTS || typeof code !== 'string' || !RACE_CODES.has(code)) throw error;
+      opts.onRace?.(error, attempt);
+    }
+  }
+}
+
+async function acceptOnce(db: Database, events: readonly OpsEvent[]): Promise<AcceptOutcome[]> {
   const { rows } = await sql<{ idx: number; outcome: 'accepted' | 'duplicate' | 'ignored'; document_id: string | null; status: DocumentStatus | null }>`
     select idx, outcome, document_id, status from accept_ops_events(${batchJson(events)}::jsonb, ${REROUTE_FROM}::text[])`.execute(db);
   const outcomes: AcceptOutcome[] = new Array(events.length);
