@@ -18,7 +18,7 @@ const total = (c: CpuCost) => perItem(c.cpu.bench + c.cpu.gateway + c.cpu.postgr
  * gateway and PostgreSQL share this machine's cores, so once they are busy the rate one can reach
  * is the cores over that cost, and the best ratio of two rates is the inverse ratio of their costs.
  */
-export function cpuBudget(raw: CpuCost, rows: readonly CpuCost[], floor: CpuCost): { lines: string[]; ratioCeiling: number } {
+export function cpuBudget(raw: CpuCost, rows: readonly CpuCost[], floor: CpuCost): string[] {
   const cores = availableParallelism();
   const us = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
   const table = formatTable(
@@ -34,16 +34,14 @@ export function cpuBudget(raw: CpuCost, rows: readonly CpuCost[], floor: CpuCost
     ]),
   );
   const cheapest = rows.reduce<CpuCost | undefined>((a, b) => (a === undefined || total(b) < total(a) ? b : a), undefined);
-  const ratioCeiling = cheapest ? total(raw) / total(cheapest) : Number.NaN;
+  const cheapestTotal = cheapest ? total(cheapest) : Number.NaN;
   // A gateway doing no work at all: the HTTP floor's cost plus PostgreSQL's share at best.
-  const floorPlusDatabase = cheapest ? perItem(floor.cpu.bench + floor.cpu.gateway, floor.rate) + perItem(cheapest.cpu.postgres, cheapest.rate) : Number.NaN;
-  return {
-    lines: [
-      'CPU per item (µs of CPU time = cores used ÷ items per second; "ceiling": every core busy at that cost)',
-      table,
-      `  accepted/s ÷ raw INSERT/s cannot exceed ${ratio(ratioCeiling)} on this machine while both are CPU-bound: raw ${us(total(raw))} µs per commit vs ${us(cheapest ? total(cheapest) : Number.NaN)} µs per accepted delivery at best`,
-      `  even a gateway with no work of its own (HTTP floor ${us(perItem(floor.cpu.bench + floor.cpu.gateway, floor.rate))} µs + PostgreSQL ${us(cheapest ? perItem(cheapest.cpu.postgres, cheapest.rate) : Number.NaN)} µs) would stop at ${ratio(total(raw) / floorPlusDatabase)}`,
-    ],
-    ratioCeiling,
-  };
+  const floorHttp = perItem(floor.cpu.bench + floor.cpu.gateway, floor.rate);
+  const cheapestDatabase = cheapest ? perItem(cheapest.cpu.postgres, cheapest.rate) : Number.NaN;
+  return [
+    'CPU per item (µs of CPU time = cores used ÷ items per second; "ceiling": every core busy at that cost)',
+    table,
+    `  accepted/s ÷ raw INSERT/s cannot exceed ${ratio(total(raw) / cheapestTotal)} on this machine while both are CPU-bound: raw ${us(total(raw))} µs per commit vs ${us(cheapestTotal)} µs per accepted delivery at best`,
+    `  even a gateway with no work of its own (HTTP floor ${us(floorHttp)} µs + PostgreSQL ${us(cheapestDatabase)} µs) would stop at ${ratio(total(raw) / (floorHttp + cheapestDatabase))}`,
+  ];
 }

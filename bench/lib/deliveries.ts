@@ -65,7 +65,7 @@ export type DeliveryFactory = ReturnType<typeof createDeliveryFactory>;
  * the fly and counted, so a phase that outran its estimate says so.
  */
 export function stockDeliveries(make: DeliveryFactory, phase: string, count: number) {
-  const stock = Array.from({ length: count }, () => make(phase));
+  const stock: (Delivery | undefined)[] = Array.from({ length: count }, () => make(phase));
   let taken = 0;
   let madeLate = 0;
   return {
@@ -75,7 +75,7 @@ export function stockDeliveries(make: DeliveryFactory, phase: string, count: num
         madeLate++;
         return make(phase);
       }
-      stock[taken++] = undefined as unknown as Delivery; // let the sent bodies be collected
+      stock[taken++] = undefined; // let the sent bodies be collected
       return delivery;
     },
     get madeLate() {

@@ -89,12 +89,12 @@ export function printReport(report: BenchReport): Verdict {
   out.push('  (cpu columns: cores used on average; "batch/req": mean group-commit size a request rode in, from shared xmin)');
   out.push('');
 
-  const budget = cpuBudget(
+  const budgetLines = cpuBudget(
     { label: `raw INSERT, ${report.raw.clients} clients`, rate: report.raw.perSecond, cpu: report.raw.cpu },
     report.closed.map((p) => ({ label: `ops webhook, c=${p.label}`, rate: p.result.accepted / p.result.seconds, cpu: p.cpu })),
     { label: `bare Hono 202, c=${report.floor.label}`, rate: report.floor.result.accepted / report.floor.result.seconds, cpu: report.floor.cpu },
   );
-  out.push(...budget.lines, '');
+  out.push(...budgetLines, '');
 
   const open = report.open.result;
   out.push(`POST /webhooks/ops, open loop at ${int(report.openRate)} req/s (sent on a 1 ms timer regardless of answers)`);
