@@ -18,7 +18,7 @@ import { dumpCalls } from './drain/dump.ts';
 import { createProbe, type Probe, type StatusCounts } from './drain/progress.ts';
 import { printDrainReport } from './drain/report.ts';
 import { sendAll } from './drain/send.ts';
-import { finishBench } from './lib/finish.ts';
+import { finishBench, guardRun } from './lib/finish.ts';
 
 /**
  * Drain benchmark: N shipped invoices for ONE organisation pushed through the provider's sandbox
@@ -47,16 +47,7 @@ async function cleanup() {
   if (d && !opts.keepDatabase) await waitForSessionsToLeave(opts.databaseUrl, d.name).then(() => d.drop()).catch((error: unknown) => progress(`could not drop ${d.name}: ${(error as Error).message}`));
 }
 
-async function abort(reason: string) {
-  progress(`aborting: ${reason}`);
-  await cleanup();
-  process.exit(1);
-}
-
-const watchdog = setTimeout(() => void abort(`the run exceeded --max-seconds ${opts.maxSeconds}`), opts.maxSeconds * 1000);
-watchdog.unref();
-process.once('SIGINT', () => void abort('interrupted'));
-process.once('SIGTERM', () => void abort('terminated'));
+const watchdog = guardRun({ maxSeconds: opts.maxSeconds, cleanup, progress });
 
 const countsText = (c: StatusCounts) => Object.entries(c).map(([s, n]) => `${s} ${n}`).join(', ') || 'none yet';
 

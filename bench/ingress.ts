@@ -11,7 +11,7 @@ import { readOptions } from './lib/options.ts';
 import { cpuSnapshot, cpuSplit, readVmKb, type CpuSplit } from './lib/proc.ts';
 import { printReport, type LoadPhase } from './lib/report.ts';
 import { sleep } from './lib/stats.ts';
-import { finishBench } from './lib/finish.ts';
+import { finishBench, guardRun } from './lib/finish.ts';
 
 /**
  * Ingress benchmark: raw durable INSERT and add_job rates on a fresh database, then the gateway
@@ -35,16 +35,7 @@ async function cleanup() {
   }
 }
 
-async function abort(reason: string) {
-  progress(`aborting: ${reason}`);
-  await cleanup();
-  process.exit(1);
-}
-
-const watchdog = setTimeout(() => void abort(`the run exceeded --max-seconds ${opts.maxSeconds}`), opts.maxSeconds * 1000);
-watchdog.unref();
-process.once('SIGINT', () => void abort('interrupted'));
-process.once('SIGTERM', () => void abort('terminated'));
+const watchdog = guardRun({ maxSeconds: opts.maxSeconds, cleanup, progress });
 
 async function measured<T>(pid: number | undefined, run: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
   const before = cpuSnapshot(pid);

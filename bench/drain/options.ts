@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { providerOption } from '../../src/demo/args.ts';
 import type { ProviderName } from '../../src/demo/provider.ts';
+import { benchDatabaseUrl } from '../lib/options.ts';
 
 export interface DrainOptions {
   readonly provider: ProviderName;
@@ -62,10 +63,7 @@ export function readDrainOptions(argv: string[]): DrainOptions {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
-    const databaseUrl = values['database-url'];
-    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
-    // The benchmark only ever talks to this machine.
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(databaseUrl).hostname)) throw new Error('--database-url must point at 127.0.0.1');
+    const databaseUrl = benchDatabaseUrl(values['database-url']);
     return {
       provider: providerOption(values.provider),
       documents: positive('documents', values.documents),

@@ -48,9 +48,11 @@ function wholeNumber(name: string, value: string, min: number): number {
 }
 const positiveInt = (name: string, value: string) => wholeNumber(name, value, 1);
 
-function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+/** --database-url, checked: a postgres:// URL on this machine, the only place a bench may write. */
+export function benchDatabaseUrl(url: string): string {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('--database-url must be a postgres:// URL');
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)) throw new Error('--database-url must point at 127.0.0.1 (or localhost)');
+  return url;
 }
 
 function envPairs(list: string): Record<string, string> {
@@ -94,12 +96,8 @@ export function readOptions(argv: string[]): BenchOptions {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
-    const databaseUrl = values['database-url'];
-    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
-    // The bench must only ever talk to this machine.
-    if (!isLoopback(databaseUrl)) throw new Error('--database-url must point at 127.0.0.1 (or localhost)');
     return {
-      databaseUrl,
+      databaseUrl: benchDatabaseUrl(values['database-url']),
       seconds: positiveInt('seconds', values.seconds),
       warmupSeconds: wholeNumber('warmup', values.warmup, 0),
       levels: values.levels.split(',').map((s) => positiveInt('levels', s.trim())),
