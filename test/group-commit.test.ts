@@ -184,7 +184,7 @@ describe('accept_ops_events: plans', () => {
   for (const statistics of ['of small tables', 'none at all'] as const) {
     it(`reads no table whole as its tables grow (statistics: ${statistics})`, async () => {
       const fresh = await createTestDatabase();
-      // One connection, so every batch reuses the plans it made right after the ANALYZE.
+      // One connection, so every batch reuses the plans made with the first (or no) statistics.
       const handle = createDatabase({ connectionString: fresh.url, poolSize: 1, logger: pino({ level: 'silent' }) });
       try {
         for (let b = 0; b < 40; b++) {
