@@ -5,8 +5,8 @@ import type { RecordTables } from './schema-records.ts';
 
 type Json<T = unknown> = ColumnType<T, string | T, string | T>;
 
-export type DocumentKind = 'sales_invoice' | 'supplier_bill';
-export type DocumentStatus = 'received' | 'held' | 'queued' | 'pushing' | 'synced' | 'uncertain' | 'failed';
+export type DocumentKind = 'sales_invoice' | 'supplier_bill' | 'credit_note' | 'payment' | 'refund';
+export type DocumentStatus = 'received' | 'held' | 'queued' | 'pushing' | 'synced' | 'uncertain' | 'failed' | 'voided';
 export type BillStatus = 'not_billed' | 'partly_billed' | 'billed';
 export type ProviderName = 'xero' | 'quickbooks';
 export type ConnectionStatus = 'pending' | 'connected' | 'needs_reauth' | 'disconnected';
@@ -107,6 +107,12 @@ export interface DocumentsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   push_batch_id: string | null;
+  /** The source version the provider holds (null until first synced). */
+  synced_version: number | null;
+  provider_refs: Json<Record<string, unknown>> | null;
+  provider_status: string | null;
+  amount_paid: string | null;
+  amount_due: string | null;
 }
 
 export interface DocumentEventsTable {

@@ -72,16 +72,61 @@ export interface ProviderMessage {
   readonly field?: string;
 }
 
+/**
+ * What a push does to a document at the provider, derived from the document's state when it is
+ * claimed: `create` (no provider record yet), `update` (a newer version of a synced document), or
+ * `void` (the platform voided / deleted it: Xero VOIDED or DELETED, QuickBooks void or delete).
+ */
+export type DocumentOperation = 'create' | 'update' | 'void';
+
+/** A document this one refers to (a payment's invoices, a credit note's invoice, a refund's credit note), already at the provider. */
+export interface RelatedDocument {
+  readonly documentId: string;
+  readonly kind: DocumentKind;
+  /** The platform's id of it (source id). */
+  readonly sourceId: string;
+  readonly providerId: string;
+  /** Its customer or supplier as the platform sent it, for payments that name no customer. */
+  readonly party: { id: string; name: string; email?: string } | null;
+  readonly currency: string | null;
+}
+
 export interface DocumentToPush {
   readonly documentId: string;
   readonly kind: DocumentKind;
   readonly version: number;
   readonly source: Record<string, unknown>;
   readonly defaults: PostingDefaults;
+  readonly operation: DocumentOperation;
+  /** The provider's record (update and void). */
+  readonly providerId: string | null;
+  /** What the provider kept for this document at its last sync (see DocumentOutcome.providerRefs). */
+  readonly providerRefs: Record<string, unknown> | null;
+  /** The provider's status at the last sync (Xero: DRAFT, AUTHORISED, PAID, …). */
+  readonly providerStatus: string | null;
+  /** The version at the provider (update: what changed since). */
+  readonly syncedVersion: number | null;
+  /** The documents the source refers to, by source id; every one is synced when the document is claimed. */
+  readonly related: Readonly<Record<string, RelatedDocument>>;
 }
 
 export type DocumentOutcome =
-  | { readonly documentId: string; readonly status: 'synced'; readonly providerId: string; readonly providerNumber: string | null }
+  | {
+      readonly documentId: string;
+      readonly status: 'synced';
+      readonly providerId: string;
+      readonly providerNumber: string | null;
+      /**
+       * Provider ids this document needs for later updates (e.g. one Xero payment per
+       * allocation); replaces what was stored. `providerPaymentIds` (string[]) names the
+       * payments it made at the provider, so payments read back in are known as Ledgerport's own.
+       */
+      readonly providerRefs?: Record<string, unknown>;
+      /** As the provider reports them after this write, where it does (decimal strings). */
+      readonly amountPaid?: string | null;
+      readonly amountDue?: string | null;
+      readonly providerStatus?: string | null;
+    }
   | { readonly documentId: string; readonly status: 'failed'; readonly errors: readonly ProviderMessage[] };
 
 /** An authenticated view of one connected organisation, for the duration of a job. */
@@ -116,8 +161,18 @@ export interface AccountingProvider {
   readonly name: ProviderName;
   readonly capabilities: ProviderCapabilities;
   readonly oauth: ProviderOAuth;
+  /**
+   * Builds one request for documents of one lane (capabilities.lane): reads what it needs
+   * (contacts, tax rates, QuickBooks SyncTokens), creates nothing but contacts and items.
+   */
   prepareBatch(session: ProviderSession, documents: readonly DocumentToPush[]): Promise<PreparedBatch>;
-  /** Sends a prepared request; per-document outcomes in request order, or throws ProviderError. */
+  /**
+   * Sends a prepared request; per-document outcomes in request order, or throws ProviderError.
+   * A batch may take several calls (a credit note and its allocation, payments and an
+   * overpayment): each carries a key derived from `idempotencyKey` and the call's place in the
+   * batch (`${idempotencyKey}-a1`, at most 50 characters), so a replay of the stored request
+   * repeats every call with the same key and the provider answers each as it did the first time.
+   */
   sendBatch(session: ProviderSession, batch: { request: unknown; documentIds: readonly string[] }, idempotencyKey: string): Promise<DocumentOutcome[]>;
   readonly records: ProviderRecords;
   /** What in the posting defaults the organisation does not have (unknown account, no fitting tax type). */
@@ -190,4 +245,35 @@ export interface ProviderRecords {
   purchaseOrder(session: ProviderSession, id: string): Promise<ProviderPurchaseOrder | null>;
   accounts(session: ProviderSession): Promise<ProviderAccount[]>;
   taxRates(session: ProviderSession): Promise<ProviderTaxRate[]>;
+  /** Payments in: invoices' amounts and the payments applied to them, as the provider holds them now. Unknown ids are left out. */
+  invoiceStates(session: ProviderSession, providerInvoiceIds: readonly string[]): Promise<ProviderInvoiceState[]>;
+  /** One payment (QuickBooks Payment webhooks and CDC); null when the provider no longer has it. */
+  payment(session: ProviderSession, providerPaymentId: string): Promise<ProviderPayment | null>;
+}
+
+/** A sales invoice's payment state at the provider. */
+export interface ProviderInvoiceState {
+  readonly providerId: string;
+  readonly providerStatus: string;
+  readonly total: string;
+  readonly amountPaid: string;
+  readonly amountDue: string;
+  /** Every payment (and credit allocation) applied to it, with all of each payment's allocations. */
+  readonly payments: readonly ProviderPayment[];
+}
+
+/**
+ * A payment received at the provider. `allocations` names every invoice it is applied to
+ * (one for a Xero payment, one or several for a QuickBooks Payment or a Xero batch payment);
+ * `unapplied` is what is left as credit (QuickBooks unapplied amount, Xero overpayment).
+ */
+export interface ProviderPayment {
+  readonly providerId: string;
+  readonly date: string;
+  readonly amount: string;
+  readonly currency: string | null;
+  readonly reference: string | null;
+  readonly allocations: readonly { readonly providerInvoiceId: string; readonly amount: string }[];
+  readonly unapplied: string;
+  readonly updatedAt: Date | null;
 }

@@ -18,6 +18,10 @@ export const PostingDefaultsInput = v.strictObject({
   /** null: the provider's default (on for Xero, off for QuickBooks). */
   auto_push_invoices: v.optional(v.nullable(v.boolean()), null),
   auto_create_bills: v.optional(v.boolean(), true),
+  /** Payments and refunds go through this bank account unless the platform names one (Xero: account code; QuickBooks: account id). */
+  payments_bank_account: v.optional(v.nullable(accountCode), null),
+  /** Whether payments and refunds recorded on the platform are sent at all (payments received at the provider are always read). */
+  sync_payments: v.optional(v.boolean(), true),
   po_import_schedule: v.optional(v.picklist(['off', 'hourly', 'every_6_hours', 'daily']), 'off'),
   /**
    * QuickBooks: a line's tax rate (e.g. "20") → the company's TaxCode id. Without a mapping a
