@@ -9,7 +9,9 @@ export interface TaskPayloads {
   import_records: { tenant_id: string; run_id: string; kind: 'contacts' | 'purchase_orders'; dry_run: boolean };
   schedule_imports: Record<string, never>;
   sweep_deliveries: Record<string, never>;
-  refresh_record: { tenant_id: string; kind: 'contact' | 'purchase_order'; provider_id: string };
+  refresh_record: { tenant_id: string; kind: 'contact' | 'purchase_order' | 'invoice' | 'payment'; provider_id: string };
+  /** Payments in: read the tenant's invoices waiting in invoice_refreshes, many per call. */
+  refresh_invoices: { tenant_id: string };
   /** Change feed: deliver the tenant's undelivered events to PLATFORM_WEBHOOK_URL, in order. */
   deliver_events: { tenant_id: string };
 }
@@ -62,8 +64,12 @@ export async function addJobs(
  * graphile-worker's `jobs` view first and left alone.
  */
 export async function enqueuePush(db: Database | Tx, tenantId: string, runAt: Date): Promise<void> {
-  const key = `push_documents:${tenantId}`;
-  const pending = await sql`select 1 from graphile_worker.jobs where key = ${key} and locked_at is null`.execute(db);
+  await enqueueOnce(db, { task: 'push_documents', payload: { tenant_id: tenantId }, jobKey: `push_documents:${tenantId}`, runAt });
+}
+
+/** The same for any keyed job that many transactions ask for at once (see enqueuePush). */
+export async function enqueueOnce(db: Database | Tx, spec: JobSpec & { jobKey: string }): Promise<void> {
+  const pending = await sql`select 1 from graphile_worker.jobs where key = ${spec.jobKey} and locked_at is null`.execute(db);
   if (pending.rows.length > 0) return;
-  await addJobs(db, [{ task: 'push_documents', payload: { tenant_id: tenantId }, jobKey: key, runAt }], { preserveRunAt: true });
+  await addJobs(db, [spec], { preserveRunAt: true });
 }

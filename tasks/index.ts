@@ -4,6 +4,7 @@ import type { TaskDeps } from './deps.ts';
 import { deliverEventsTask } from './deliver_events.ts';
 import { importRecordsTask } from './import_records.ts';
 import { pushDocumentsTask } from './push_documents.ts';
+import { refreshInvoicesTask } from './refresh_invoices.ts';
 import { refreshRecordTask } from './refresh_record.ts';
 import { routeDocumentTask } from './route_document.ts';
 import { scheduleImportsTask } from './schedule_imports.ts';
@@ -20,6 +21,7 @@ export function createTaskList(deps: TaskDeps): TaskList & Record<TaskName, unkn
     import_records: importRecordsTask(deps),
     schedule_imports: scheduleImportsTask(deps),
     refresh_record: refreshRecordTask(deps),
+    refresh_invoices: refreshInvoicesTask(deps),
     sweep_deliveries: sweepDeliveriesTask(deps),
   };
 }

@@ -62,6 +62,12 @@ describe('document → Xero invoice', () => {
     version: 1,
     source: (kind === 'sales_invoice' ? event.data.invoice : event.data.bill) as Record<string, unknown>,
     defaults: { ...BUILT_IN_DEFAULTS, sales_invoice_account: '200', purchase_bill_account: '300', ...defaults },
+    operation: 'create' as const,
+    providerId: null,
+    providerRefs: null,
+    providerStatus: null,
+    syncedVersion: null,
+    related: {},
   });
 
   it('uses the line category mapping before the default account, and the treatment per line', () => {

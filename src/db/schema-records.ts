@@ -4,7 +4,7 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Json<T = unknown> = ColumnType<T, string | T, string | T>;
 
-export type SyncRunKind = 'contact_import' | 'purchase_order_import' | 'push' | 'contact_refresh' | 'purchase_order_refresh';
+export type SyncRunKind = 'contact_import' | 'purchase_order_import' | 'push' | 'contact_refresh' | 'purchase_order_refresh' | 'payment_refresh';
 export type SyncTrigger = 'manual' | 'schedule' | 'webhook' | 'automation';
 export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 

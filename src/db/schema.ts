@@ -65,6 +65,47 @@ export interface PushBatchesTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   run_id: string | null;
+  /** What each document was claimed as (sql/0008). */
+  documents: Json<ClaimedDocument[]> | null;
+}
+
+export interface ClaimedDocument {
+  id: string;
+  version: number;
+  operation: 'create' | 'update' | 'void';
+  source: Record<string, unknown>;
+}
+
+export interface PaymentAllocation {
+  provider_invoice_id: string;
+  /** The invoice document it is applied to, when Ledgerport pushed that invoice. */
+  document_id: string | null;
+  invoice_id: string | null;
+  amount: string;
+}
+
+export interface ProviderPaymentsTable {
+  seq: Generated<string>;
+  tenant_id: string;
+  provider: ProviderName;
+  provider_payment_id: string;
+  origin: 'ledgerport' | 'provider';
+  document_id: string | null;
+  date: string | null;
+  amount: string;
+  currency: string | null;
+  reference: string | null;
+  unapplied: Generated<string>;
+  allocations: Json<PaymentAllocation[]>;
+  status: 'active' | 'deleted';
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface InvoiceRefreshesTable {
+  tenant_id: string;
+  provider_invoice_id: string;
+  requested_at: Generated<Date>;
 }
 
 export interface PostingDefaultsTable {
@@ -109,10 +150,12 @@ export interface DocumentsTable {
   push_batch_id: string | null;
   /** The source version the provider holds (null until first synced). */
   synced_version: number | null;
+  synced_source: Json<Record<string, unknown>> | null;
   provider_refs: Json<Record<string, unknown>> | null;
   provider_status: string | null;
   amount_paid: string | null;
   amount_due: string | null;
+  waits_for: string[] | null;
 }
 
 export interface DocumentEventsTable {
@@ -181,6 +224,8 @@ export interface DB extends RecordTables {
   api_idempotency_keys: ApiIdempotencyKeysTable;
   feed_counters: FeedCountersTable; // change feed
   outbound_events: OutboundEventsTable; // change feed
+  provider_payments: ProviderPaymentsTable;
+  invoice_refreshes: InvoiceRefreshesTable;
 }
 
 export type Document = Selectable<DocumentsTable>;

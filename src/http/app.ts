@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.ts';
 import { oauthCallbackRoutes } from './routes/oauth-callback.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { recordRoutes } from './routes/records.ts';
+import { paymentRoutes } from './routes/payments.ts';
 import { syncRunRoutes } from './routes/sync-runs.ts';
 import { providerWebhookRoutes } from './routes/provider-webhooks.ts';
 import { opsWebhookRoutes } from './routes/ops-webhooks.ts';
@@ -27,7 +28,8 @@ export function createApp(ctx: AppContext) {
     .route('/', connectionRoutes(ctx))
     .route('/', eventRoutes(ctx))
     .route('/', recordRoutes(ctx))
-    .route('/', syncRunRoutes(ctx));
+    .route('/', syncRunRoutes(ctx))
+    .route('/', paymentRoutes(ctx));
 
   const app = new Hono<AppEnv>()
     .use('*', requestId({ limitLength: 100 }))

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.ts';
 import type { ProviderName } from '../db/schema.ts';
 import { addJobs, type JobSpec } from '../jobs.ts';
+import { requestInvoiceRefresh } from '../sync/payments/refresh-queue.ts';
 
 /** One provider webhook event, in provider-neutral form. */
 export interface ProviderEvent {
@@ -11,7 +12,7 @@ export interface ProviderEvent {
   readonly eventType: string;
   readonly payload: unknown;
   /** The record to read again, when the event is about one Ledgerport imports. */
-  readonly refresh?: { readonly kind: 'contact' | 'purchase_order'; readonly providerId: string };
+  readonly refresh?: { readonly kind: 'contact' | 'purchase_order' | 'invoice' | 'payment'; readonly providerId: string };
 }
 
 export interface ProviderEventOutcome {
@@ -24,7 +25,8 @@ export interface ProviderEventOutcome {
 /**
  * Records provider webhook events (deduplicated: providers redeliver) and queues a refresh for
  * each changed record Ledgerport imports, in one transaction, so the provider gets a fast answer
- * and nothing acknowledged is lost. Other events are recorded for the payment flows to come;
+ * and nothing acknowledged is lost. A changed invoice of Ledgerport's is queued to be read back
+ * for its payments (payments in). Other events are recorded;
  * events for an organisation no tenant is connected to are recorded as ignored.
  */
 export async function recordProviderEvents(db: Database, provider: ProviderName, events: readonly ProviderEvent[]): Promise<ProviderEventOutcome> {
@@ -42,7 +44,7 @@ export async function recordProviderEvents(db: Database, provider: ProviderName,
     const jobs: JobSpec[] = [];
     for (const e of events) {
       const tenantId = tenantOf.get(e.orgId) ?? null;
-      const reason = !tenantId ? 'unknown_organisation' : e.refresh ? 'refresh_queued' : 'recorded_for_payment_flows';
+      const reason = !tenantId ? 'unknown_organisation' : e.refresh ? 'refresh_queued' : 'recorded';
       const inserted = await tx
         .insertInto('inbound_events')
         .values({ source: provider, delivery_id: e.deliveryId, tenant_id: tenantId, event_type: e.eventType, outcome: tenantId ? 'accepted' : 'ignored', outcome_reason: reason, payload: JSON.stringify(e.payload) })
@@ -58,7 +60,10 @@ export async function recordProviderEvents(db: Database, provider: ProviderName,
         outcome.unknownOrganisation++;
         continue;
       }
-      if (e.refresh) {
+      if (e.refresh?.kind === 'invoice') {
+        // Invoices gather and are read many per call (payments in), however many webhooks come.
+        outcome.refreshes += await requestInvoiceRefresh(tx, tenantId, { providerIds: [e.refresh.providerId] });
+      } else if (e.refresh) {
         outcome.refreshes++;
         jobs.push({
           task: 'refresh_record',

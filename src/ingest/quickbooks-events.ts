@@ -16,7 +16,7 @@ const CloudEvent = v.object({
 export const QuickBooksWebhookBody = v.union([LegacyBody, v.array(CloudEvent)]);
 export type QuickBooksWebhookBody = v.InferOutput<typeof QuickBooksWebhookBody>;
 
-/** Which records Ledgerport imports and so reads again when QuickBooks says they changed. */
+/** Which records Ledgerport imports (or reads back for payments) and so reads again when QuickBooks says they changed. */
 function refreshFor(entity: string, id: string): ProviderEvent['refresh'] {
   switch (entity.toLowerCase()) {
     case 'customer':
@@ -25,6 +25,10 @@ function refreshFor(entity: string, id: string): ProviderEvent['refresh'] {
       return { kind: 'contact', providerId: `vendor:${id}` };
     case 'purchaseorder':
       return { kind: 'purchase_order', providerId: id };
+    case 'payment':
+      return { kind: 'payment', providerId: id };
+    case 'invoice':
+      return { kind: 'invoice', providerId: id };
     default:
       return undefined;
   }

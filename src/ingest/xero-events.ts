@@ -28,7 +28,7 @@ export function verifyHmacSignature(key: string, body: Uint8Array, signature: st
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Xero sends no event id: an event is identified by what it says. CONTACT events refresh the contact. */
+/** Xero sends no event id: an event is identified by what it says. CONTACT events refresh the contact, INVOICE events the invoice's payments. */
 export function fromXeroEvents(events: readonly XeroWebhookEvent[]): ProviderEvent[] {
   return events.map((e) => ({
     orgId: e.tenantId,
@@ -36,5 +36,7 @@ export function fromXeroEvents(events: readonly XeroWebhookEvent[]): ProviderEve
     eventType: `${e.eventCategory}.${e.eventType}`,
     payload: e,
     ...(e.eventCategory === 'CONTACT' ? { refresh: { kind: 'contact' as const, providerId: e.resourceId } } : {}),
+    // A payment or credit allocation changes the invoice: its payments are read back.
+    ...(e.eventCategory === 'INVOICE' ? { refresh: { kind: 'invoice' as const, providerId: e.resourceId } } : {}),
   }));
 }

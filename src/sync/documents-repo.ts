@@ -14,7 +14,7 @@ export async function requireTenant(db: Database, tenantId: string): Promise<voi
 const SUMMARY_COLUMNS = [
   'id', 'seq', 'tenant_id', 'kind', 'source_id', 'source_version', 'source_event_type', 'status',
   'status_reason', 'bill_status', 'provider_id', 'provider_number', 'defaults_version', 'last_error',
-  'created_at', 'updated_at',
+  'created_at', 'updated_at', 'synced_version', 'provider_status', 'amount_paid', 'amount_due',
 ] as const;
 
 /** Newest first; `beforeSeq` continues after the last row of the previous page. */

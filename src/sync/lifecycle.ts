@@ -1,28 +1,39 @@
+import { sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
+import type { DB } from '../db/schema.ts';
 import type { Tx } from '../db/database.ts';
+
+type HeldQuery = UpdateQueryBuilder<DB, 'documents', 'documents', UpdateResult>;
 import type { Document, DocumentStatus, DocumentUpdate } from '../db/schema.ts';
 
 /**
  * The document lifecycle, in one place (DESIGN.md):
  *
- *   received ─► queued ─► pushing ─► synced
- *      │          ▲          ├─► uncertain ─(look up at provider)─► synced | queued | failed
- *      │          │          └─► failed ─(retry over the API)─► queued
- *      └─► held (no connection / automation off / needs reauth) ─► queued
+ *   received ─► queued ─► pushing ─► synced ─(newer version: update, or voided)─► received
+ *      │          ▲          ├─► uncertain ─(replay the same key)─► synced | queued | failed
+ *      │          │          ├─► failed ─(retry over the API)─► queued
+ *      │          │          └─► voided (the provider voided or deleted it)
+ *      ├─► held (no connection / automation off / needs reauth / waiting for another document) ─► queued
+ *      └─► voided (voided before it was ever pushed: nothing reaches the provider)
  *
- * A newer source version sends a held or failed document back to `received` so it is routed
- * again with the corrected content; a queued document is simply pushed with the newer snapshot.
- * (The ingest SQL function receives that set from here, so the rule lives only in this table.)
+ * A newer source version sends a held, failed or synced document back to `received` so it is
+ * routed again (a synced one is then pushed as an update or a void); a queued document is simply
+ * pushed with the newer snapshot, and one that is pushing or uncertain is routed again once that
+ * push has settled (applyOutcomes compares versions). `voided` is final: nothing regresses it.
+ * (The ingest SQL function receives the rerouting set from here, so the rule lives only in this table.)
  */
 const TRANSITIONS: Readonly<Record<DocumentStatus, readonly DocumentStatus[]>> = {
-  received: ['queued', 'held'],
+  // received → synced: routed again with nothing left to send (the provider already holds this version).
+  received: ['queued', 'held', 'voided', 'synced'],
   held: ['queued', 'held', 'received'],
-  queued: ['pushing', 'held'],
+  // queued → voided: voided while queued for its create, so it is never sent.
+  queued: ['pushing', 'held', 'voided'],
   // pushing → queued: deferred without spending an attempt (rate limit, token refresh);
-  // pushing → held: the connection needs reauthorisation.
-  pushing: ['synced', 'uncertain', 'failed', 'queued', 'held'],
-  uncertain: ['synced', 'queued', 'failed', 'held'],
+  // pushing → held: the connection needs reauthorisation or a document it refers to is not synced.
+  pushing: ['synced', 'uncertain', 'failed', 'queued', 'held', 'voided'],
+  uncertain: ['synced', 'queued', 'failed', 'held', 'voided'],
   failed: ['queued', 'received'],
-  synced: [],
+  synced: ['received'],
+  voided: [],
 };
 
 export const STATUSES = Object.keys(TRANSITIONS) as DocumentStatus[];
@@ -58,6 +69,10 @@ export const HOLD_REASONS = {
 } as const;
 export type HoldReason = keyof typeof HOLD_REASONS;
 
+/** Held until the documents it refers to are at the provider: "waiting for invoice inv_1 (queued)". */
+export const WAITING_PREFIX = 'waiting for ';
+export const PAYMENTS_OFF_REASON = 'payment sync is off in the posting defaults (sync_payments)';
+
 /**
  * Moves a locked document to `to`, recording the change. The caller holds the row lock
  * (selected `for update` in the same transaction) and decides what else to patch.
@@ -71,7 +86,7 @@ export async function transition(
   assertTransition(doc.status, to);
   await tx
     .updateTable('documents')
-    .set({ ...opts.patch, status: to, status_reason: opts.reason ?? null, updated_at: new Date() })
+    .set({ waits_for: null, ...opts.patch, status: to, status_reason: opts.reason ?? null, updated_at: new Date() })
     .where('id', '=', doc.id)
     .execute();
   await tx
@@ -104,18 +119,32 @@ export async function holdQueuedDocuments(tx: Tx, tenantId: string, reason: Hold
  */
 export async function releaseConnectionHolds(tx: Tx, tenantId: string): Promise<string[]> {
   const reasons = [HOLD_REASONS.no_connection, HOLD_REASONS.connection_needs_reauth];
-  const released = await tx
-    .updateTable('documents')
-    .set({ status: 'received', status_reason: null, updated_at: new Date() })
-    .where('tenant_id', '=', tenantId)
-    .where('status', '=', 'held')
-    .where('status_reason', 'in', reasons)
+  return releaseHeld(tx, tenantId, (q) => q.where('status_reason', 'in', reasons), 'connection available; routing again');
+}
+
+/**
+ * Sends documents waiting for any of `keys` ("sales_invoice:inv_1") back to routing: those
+ * documents are now at the provider. Returns their ids to route.
+ */
+export async function releaseWaitingFor(tx: Tx, tenantId: string, keys: readonly string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  return releaseHeld(tx, tenantId, (q) => q.where('waits_for', 'is not', null).where(sql<boolean>`waits_for && ${sql.val([...keys])}::text[]`), 'a document it refers to is at the provider; routing again');
+}
+
+async function releaseHeld(tx: Tx, tenantId: string, narrow: (q: HeldQuery) => HeldQuery, reason: string): Promise<string[]> {
+  const released = await narrow(
+    tx
+      .updateTable('documents')
+      .set({ status: 'received', status_reason: null, waits_for: null, updated_at: new Date() })
+      .where('tenant_id', '=', tenantId)
+      .where('status', '=', 'held'),
+  )
     .returning('id')
     .execute();
   if (released.length > 0) {
     await tx
       .insertInto('document_events')
-      .values(released.map((d) => ({ document_id: d.id, from_status: 'held' as const, to_status: 'received' as const, reason: 'connection available; routing again' })))
+      .values(released.map((d) => ({ document_id: d.id, from_status: 'held' as const, to_status: 'received' as const, reason })))
       .execute();
   }
   return released.map((d) => d.id);

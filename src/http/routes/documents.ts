@@ -5,10 +5,12 @@ import { notFound } from '../../errors.ts';
 import { pushManually, retryFailed, setBillStatus } from '../../sync/document-actions.ts';
 import { getDocumentWithHistory, listDocuments, requireTenant, type DocumentSummaryRow } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
+import type { DocumentKind, DocumentStatus } from '../../db/schema.ts';
+import { DOCUMENT_KINDS } from '../../providers/capabilities.ts';
 import { decodeCursor, limitParam, pageOf, parseInput, readJson } from '../validate.ts';
 
-const STATUSES = ['received', 'held', 'queued', 'pushing', 'synced', 'uncertain', 'failed'] as const;
-const KINDS = ['sales_invoice', 'supplier_bill'] as const;
+const STATUSES = ['received', 'held', 'queued', 'pushing', 'synced', 'uncertain', 'failed', 'voided'] as const satisfies readonly DocumentStatus[];
+const KINDS = DOCUMENT_KINDS as readonly DocumentKind[];
 
 const ListQuery = v.object({
   status: v.optional(v.picklist(STATUSES)),
@@ -40,6 +42,10 @@ export function documentSummary(row: Omit<DocumentSummaryRow, 'seq'>) {
     bill_status: row.bill_status,
     provider_id: row.provider_id,
     provider_number: row.provider_number,
+    synced_version: row.synced_version,
+    provider_status: row.provider_status,
+    amount_paid: row.amount_paid,
+    amount_due: row.amount_due,
     defaults_version: row.defaults_version,
     last_error: row.last_error ?? null,
     created_at: row.created_at.toISOString(),

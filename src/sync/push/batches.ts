@@ -3,8 +3,10 @@ import type { NewFeedEvent } from '../../feed/types.ts';
 import type { RunItem } from '../runs.ts';
 import { sql } from 'kysely';
 import type { Database, Tx } from '../../db/database.ts';
-import type { DocumentStatus, ProviderName } from '../../db/schema.ts';
-import type { DocumentOutcome, DocumentToPush } from '../../providers/types.ts';
+import type { ClaimedDocument, DocumentStatus, ProviderName } from '../../db/schema.ts';
+import { CAPABILITIES } from '../../providers/capabilities.ts';
+import { operationOf, referencesOf, resolveReferences } from '../operations.ts';
+import type { DocumentOperation, DocumentOutcome, DocumentToPush } from '../../providers/types.ts';
 import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../defaults.ts';
 import type { FeedWriter } from '../../feed/writer.ts';
 import { MANUAL_PUSH_REASON, RETRY_REASON, transition } from '../lifecycle.ts';
@@ -26,31 +28,82 @@ export interface ClaimedBatch {
   readonly documents: DocumentToPush[];
 }
 
-/** Moves up to `limit` queued documents of a tenant to pushing, as one recorded batch. */
+/** How far ahead of the oldest queued document a claim looks for others of its lane. */
+const CLAIM_WINDOW = 500;
+
+const changedFields = (before: Record<string, unknown> | null, after: Record<string, unknown>): string[] =>
+  before === null
+    ? []
+    : [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => k !== 'version' && JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
+
+/**
+ * Moves up to `limit` queued documents of a tenant to pushing, as one recorded batch: the oldest
+ * queued document and the ones after it that share its lane (one provider request). On the way,
+ * a document voided before it was sent is voided without sending, and one whose references are
+ * not at the provider (any more) waits for them again.
+ */
 export async function claimBatch(db: Database, tenantId: string, provider: ProviderName, limit: number): Promise<ClaimedBatch | undefined> {
+  const capabilities = CAPABILITIES[provider];
   return db.transaction().execute(async (tx) => {
-    const docs = await tx
+    const window = await tx
       .selectFrom('documents')
-      .select(['id', 'status', 'status_reason', 'kind', 'source_version', 'source', 'defaults_snapshot'])
+      .select(['id', 'status', 'kind', 'provider_id', 'source_version', 'synced_version', sql<Record<string, unknown>>`jsonb_build_object('voided', source->'voided')`.as('source')])
       .where('tenant_id', '=', tenantId)
       .where('status', '=', 'queued')
       .orderBy('seq')
-      .limit(limit)
+      .limit(CLAIM_WINDOW)
       .forUpdate()
       .skipLocked()
       .execute();
+    let lane: string | undefined;
+    const chosen: { id: string; operation: DocumentOperation }[] = [];
+    for (const doc of window) {
+      const derived = operationOf(doc);
+      if (derived === 'cancel') {
+        await transition(tx, doc, 'voided', { reason: 'voided before it reached the provider; nothing was sent' });
+        continue;
+      }
+      const operation = derived === 'nothing' ? 'update' : derived;
+      const docLane = capabilities.lane(doc.kind, operation);
+      lane ??= docLane;
+      if (docLane === lane && chosen.length < limit) chosen.push({ id: doc.id, operation });
+    }
+    if (chosen.length === 0) return undefined;
+
+    const rows = await tx
+      .selectFrom('documents')
+      .select(['id', 'status', 'status_reason', 'kind', 'source_version', 'source', 'defaults_snapshot', 'provider_id', 'provider_refs', 'provider_status', 'synced_version', 'synced_source'])
+      .where('id', 'in', chosen.map((c) => c.id))
+      .orderBy('seq')
+      .execute();
+    const operationOfId = new Map(chosen.map((c) => [c.id, c.operation]));
+    const docs: (typeof rows[number] & { operation: DocumentOperation; related: DocumentToPush['related'] })[] = [];
+    for (const row of rows) {
+      const operation = operationOfId.get(row.id)!;
+      const source = row.source as Record<string, unknown>;
+      const { related, waiting } = operation === 'void' ? { related: {}, waiting: null } : await resolveReferences(tx, tenantId, referencesOf(row.kind, source));
+      if (waiting) {
+        await transition(tx, row, 'held', { reason: waiting.reason, patch: { waits_for: waiting.keys } });
+        continue;
+      }
+      docs.push({ ...row, operation, related });
+    }
     if (docs.length === 0) return undefined;
+
     const batchId = randomUUID();
     const key = idempotencyKeyFor(batchId, docs.map((d) => ({ id: d.id, version: d.source_version })));
     // A batch made only of documents someone pushed or retried over the API is a manual run.
     const manual = docs.every((d) => d.status_reason === MANUAL_PUSH_REASON || d.status_reason === RETRY_REASON);
     const runId = await createRun(tx, { tenantId, kind: 'push', trigger: manual ? 'manual' : 'automation', status: 'running' });
+    const claimed: ClaimedDocument[] = docs.map((d) => ({ id: d.id, version: d.source_version, operation: d.operation, source: d.source as Record<string, unknown> }));
     await tx
       .insertInto('push_batches')
-      .values({ id: batchId, tenant_id: tenantId, provider, idempotency_key: key, document_ids: docs.map((d) => d.id), status: 'sending', run_id: runId })
+      .values({ id: batchId, tenant_id: tenantId, provider, idempotency_key: key, document_ids: docs.map((d) => d.id), status: 'sending', run_id: runId, documents: JSON.stringify(claimed) })
       .execute();
     for (const doc of docs) {
-      await transition(tx, doc, 'pushing', { patch: { push_batch_id: batchId } });
+      const changes = doc.operation === 'update' ? changedFields(doc.synced_source as Record<string, unknown> | null, doc.source as Record<string, unknown>) : [];
+      const reason = doc.operation === 'create' ? null : `version ${doc.source_version}: ${doc.operation}${changes.length ? ` (changed: ${changes.join(', ')})` : ''}`;
+      await transition(tx, doc, 'pushing', { reason, patch: { push_batch_id: batchId } });
     }
     await tx
       .insertInto('sync_attempts')
@@ -65,6 +118,12 @@ export async function claimBatch(db: Database, tenantId: string, provider: Provi
         version: d.source_version,
         source: d.source as Record<string, unknown>,
         defaults: { ...BUILT_IN_DEFAULTS, ...(d.defaults_snapshot as Partial<PostingDefaults> | null) },
+        operation: d.operation,
+        providerId: d.provider_id,
+        providerRefs: d.provider_refs as Record<string, unknown> | null,
+        providerStatus: d.provider_status,
+        syncedVersion: d.synced_version,
+        related: d.related,
       })),
     };
   });
@@ -78,12 +137,12 @@ export async function storeRequest(db: Database, batchId: string, request: unkno
     .execute();
 }
 
-async function lockDocs(tx: Tx, ids: readonly string[]) {
+export async function lockDocs(tx: Tx, ids: readonly string[]) {
   if (ids.length === 0) return [];
-  return tx.selectFrom('documents').select(['id', 'status', 'kind', 'source_id']).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+  return tx.selectFrom('documents').select(['id', 'status', 'kind', 'source_id', 'source_version', 'source']).where('id', 'in', ids).orderBy('id').forUpdate().execute();
 }
 
-async function finishAttempts(tx: Tx, batchId: string, ids: readonly string[], outcome: 'synced' | 'failed' | 'uncertain' | 'deferred', errors?: (id: string) => unknown) {
+export async function finishAttempts(tx: Tx, batchId: string, ids: readonly string[], outcome: 'synced' | 'failed' | 'uncertain' | 'deferred', errors?: (id: string) => unknown) {
   for (const id of ids) {
     await tx
       .updateTable('sync_attempts')
@@ -93,45 +152,6 @@ async function finishAttempts(tx: Tx, batchId: string, ids: readonly string[], o
       .where('finished_at', 'is', null)
       .execute();
   }
-}
-
-/** Records the provider's per-document answer: synced with its id and number, or failed with its messages. */
-export async function applyOutcomes(db: Database, feed: FeedWriter, batchId: string, outcomes: readonly DocumentOutcome[], opts: { closeBatch: boolean }): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    const batch = await tx.selectFrom('push_batches').select(['tenant_id', 'run_id']).where('id', '=', batchId).executeTakeFirstOrThrow();
-    const byId = new Map(outcomes.map((o) => [o.documentId, o]));
-    const events: NewFeedEvent[] = [];
-    const items: RunItem[] = [];
-    for (const doc of await lockDocs(tx, [...byId.keys()])) {
-      const outcome = byId.get(doc.id)!;
-      if (doc.status !== 'pushing' && doc.status !== 'uncertain') continue; // already settled
-      if (outcome.status === 'synced') {
-        events.push({ type: 'document.synced', data: { document_id: doc.id, kind: doc.kind, source_id: doc.source_id, provider_id: outcome.providerId, provider_number: outcome.providerNumber } });
-        items.push({ itemType: 'document', itemId: doc.id, outcome: 'succeeded', message: `synced as ${outcome.providerNumber ?? outcome.providerId}` });
-      } else {
-        events.push({ type: 'document.failed', data: { document_id: doc.id, kind: doc.kind, source_id: doc.source_id, errors: outcome.errors } });
-        items.push({ itemType: 'document', itemId: doc.id, outcome: 'failed', message: outcome.errors.map((e) => e.message).join('; ').slice(0, 1000), errors: outcome.errors });
-      }
-      if (outcome.status === 'synced') {
-        await transition(tx, doc, 'synced', {
-          patch: { provider_id: outcome.providerId, provider_number: outcome.providerNumber, last_error: null },
-        });
-      } else {
-        await transition(tx, doc, 'failed', {
-          reason: outcome.errors.map((e) => e.message).join('; ').slice(0, 1000),
-          patch: { last_error: JSON.stringify({ provider_errors: outcome.errors }) },
-        });
-      }
-      await finishAttempts(tx, batchId, [doc.id], outcome.status, () => (outcome.status === 'failed' ? outcome.errors : null));
-    }
-    if (batch.run_id) await recordItems(tx, batch.run_id, items);
-    if (opts.closeBatch) {
-      await tx.updateTable('push_batches').set({ status: 'done', updated_at: new Date() }).where('id', '=', batchId).execute();
-      if (batch.run_id) await finishRun(tx, batch.run_id, { status: 'succeeded' });
-      events.push({ type: 'sync_run.finished', data: { run_id: batch.run_id, kind: 'push', status: 'succeeded' } });
-    }
-    await feed.appendEvents(tx, batch.tenant_id, events);
-  });
 }
 
 /** The request never reached the provider (or was refused before being applied): back to the queue, no attempt spent. */

@@ -5,7 +5,8 @@ import type { Database } from '../../db/database.ts';
 import type { ProviderName } from '../../db/schema.ts';
 import { ProviderError, type AccountingProvider, type ProviderSession } from '../../providers/types.ts';
 import { holdQueuedDocuments } from '../lifecycle.ts';
-import { applyOutcomes, claimBatch, deferBatch, markUncertain, openBatches, startReplayAttempts, storeRequest, type OpenBatch } from './batches.ts';
+import { applyOutcomes } from './outcomes.ts';
+import { claimBatch, deferBatch, markUncertain, openBatches, startReplayAttempts, storeRequest, type OpenBatch } from './batches.ts';
 
 export interface PushDeps extends SessionDeps {
   readonly pool: pg.Pool;
