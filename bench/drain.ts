@@ -18,6 +18,8 @@ import { dumpCalls } from './drain/dump.ts';
 import { createProbe, type Probe, type StatusCounts } from './drain/progress.ts';
 import { printDrainReport } from './drain/report.ts';
 import { sendAll } from './drain/send.ts';
+import { monthEndMix } from './drain/month-end.ts';
+import { printMonthEndReport } from './drain/month-end-report.ts';
 import { finishBench, guardRun } from './lib/finish.ts';
 
 /**
@@ -82,7 +84,16 @@ async function main() {
   const firstWebhookAt = sb.now();
   const t0 = performance.now();
   progress(`sending ${opts.documents} signed webhooks, ${opts.concurrency} at a time`);
-  const sending = sendAll(client, opts.documents, opts.concurrency, (n) => shippedInvoice(TENANT, n, opts.customers));
+  const mix = opts.mix === 'month-end' ? monthEndMix(TENANT, opts.documents, opts.customers) : undefined;
+  const expected = mix?.documents ?? opts.documents;
+  const sending = sendAll(client, opts.documents, opts.concurrency, (n) => shippedInvoice(TENANT, n, opts.customers)).then(async (invoices) => {
+    if (!mix) return invoices;
+    progress(`invoices sent; now ${mix.events.length} edits, payments and credit notes (${mix.edits} edits, ${mix.payments} payments over ${mix.allocations} invoices, ${mix.overpayments} overpaid, ${mix.creditNotes} credit notes)`);
+    const rest = await sendAll(client, mix.events.length, opts.concurrency, (n) => mix.events[n]!.event, (n) => mix.events[n]!.id);
+    const statuses = new Map(invoices.statuses);
+    for (const [answer, n] of rest.statuses) statuses.set(answer, (statuses.get(answer) ?? 0) + n);
+    return { accepted: invoices.accepted + rest.accepted, statuses, seconds: invoices.seconds + rest.seconds };
+  });
   let sent: Awaited<typeof sending> | undefined;
   void sending.then((result) => {
     sent = result;
@@ -99,7 +110,7 @@ async function main() {
   for (;;) {
     final = await p.statuses();
     const synced = final.synced ?? 0;
-    if (sent && synced >= opts.documents) {
+    if (sent && synced >= expected && (!mix || (await p.behind()) === 0)) {
       finished = true;
       break;
     }
@@ -131,6 +142,22 @@ async function main() {
     progress(`wrote ${calls.length} calls to ${opts.dumpCalls}`);
   }
   const violations = sb.contractViolations();
+  if (mix) {
+    return printMonthEndReport({
+      provider: sb,
+      invoices: opts.documents,
+      mix,
+      sent: sentResult,
+      wallSeconds,
+      finished,
+      byKind: await p.byKind(),
+      behind: await p.behind(),
+      calls,
+      holdings: sb.holdings(org.id),
+      throttling: sb.throttling(org.id),
+      contractViolations: violations?.length,
+    });
+  }
 
   return printDrainReport({
     header: [

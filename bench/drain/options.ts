@@ -16,6 +16,8 @@ export interface DrainOptions {
   readonly strict: boolean;
   /** Writes one JSON line per sandbox call of the organisation (method, path, query, status, sizes). */
   readonly dumpCalls: string | undefined;
+  /** `month-end`: after the invoices, edits, payments and credit notes for them (bench/drain/month-end.ts). */
+  readonly mix: 'invoices' | 'month-end';
 }
 
 const USAGE = `usage: node bench/drain.ts [options]
@@ -31,11 +33,18 @@ const USAGE = `usage: node bench/drain.ts [options]
   --keep-database        do not drop the scratch database
   --strict               exit with status 3 when a target is missed
   --dump-calls FILE      write every sandbox call of the organisation as a JSON line to FILE
+  --mix invoices|month-end  month-end: after the invoices, edits of 1 in 10, payments over two
+                         invoices for 2 in 10 (1 in 10 of those overpaid), credit notes for 1 in 50
   --help`;
 
 function positive(name: string, value: string, min = 1): number {
   if (!/^\d+$/.test(value) || Number(value) < min) throw new Error(`--${name} must be a whole number ≥ ${min} (got "${value}")`);
   return Number(value);
+}
+
+function mixOption(value: string): DrainOptions['mix'] {
+  if (value !== 'invoices' && value !== 'month-end') throw new Error(`--mix must be invoices or month-end (got "${value}")`);
+  return value;
 }
 
 /** Reads the command line; prints usage and exits on --help or a bad option. */
@@ -56,6 +65,7 @@ export function readDrainOptions(argv: string[]): DrainOptions {
         'keep-database': { type: 'boolean', default: false },
         strict: { type: 'boolean', default: false },
         'dump-calls': { type: 'string' },
+        mix: { type: 'string', default: 'invoices' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -76,6 +86,7 @@ export function readDrainOptions(argv: string[]): DrainOptions {
       keepDatabase: values['keep-database'],
       strict: values.strict,
       dumpCalls: values['dump-calls'],
+      mix: mixOption(values.mix),
     };
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);

@@ -8,7 +8,7 @@ export interface SendResult {
 }
 
 /** Sends `count` webhooks from `eventOf`, `concurrency` at a time, each signed as it goes out. */
-export async function sendAll(client: GatewayClient, count: number, concurrency: number, eventOf: (n: number) => unknown): Promise<SendResult> {
+export async function sendAll(client: GatewayClient, count: number, concurrency: number, eventOf: (n: number) => unknown, idOf: (n: number) => string = (n) => `msg_drain_${n}`): Promise<SendResult> {
   const statuses = new Map<string, number>();
   let next = 0;
   let accepted = 0;
@@ -17,7 +17,7 @@ export async function sendAll(client: GatewayClient, count: number, concurrency:
     while (next < count) {
       const n = next++;
       try {
-        const res = await client.sendWebhook(eventOf(n), `msg_drain_${n}`);
+        const res = await client.sendWebhook(eventOf(n), idOf(n));
         bump(statuses, String(res.status));
         if (res.status === 202) accepted++;
       } catch (error) {
