@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canTransition, InvalidTransitionError, transition } from '../src/sync/lifecycle.ts';
+import { canTransition, InvalidTransitionError, transition } from '../src/documents/lifecycle.ts';
 import { requestedBill, shippedInvoice, startHarness, type Harness } from './helpers/harness.ts';
 
 let h: Harness;

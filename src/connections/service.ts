@@ -6,7 +6,7 @@ import { addJobs } from '../jobs.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { ProviderOrganisation, TokenSet } from '../providers/types.ts';
 import type { TokenCipher } from '../security/token-crypto.ts';
-import { holdQueuedDocuments, releaseConnectionHolds } from '../sync/lifecycle.ts';
+import { holdQueuedDocuments, releaseConnectionHolds } from '../documents/lifecycle.ts';
 import { newPkce, openState, sealState, STATE_LIFETIME_MS } from './oauth-state.ts';
 
 export interface ConnectionDeps {

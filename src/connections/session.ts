@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { FeedWriter } from '../feed/writer.ts';
 import type { TokenCipher } from '../security/token-crypto.ts';
-import { holdQueuedDocuments } from '../sync/lifecycle.ts';
+import { holdQueuedDocuments } from '../documents/lifecycle.ts';
 import { InvalidGrantError, type AccountingProvider, type ProviderSession, type TokenSet } from '../providers/types.ts';
 
 /** Refresh this long before expiry, so a token never expires mid-request. */

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { DocumentStatus } from '../db/schema.ts';
-import { canTransition, STATUSES } from '../sync/lifecycle.ts';
+import { canTransition, STATUSES } from '../documents/lifecycle.ts';
 import type { DocumentInput } from './ops-envelope.ts';
 
 /** One verified, validated ops webhook delivery. */

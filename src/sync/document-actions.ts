@@ -4,7 +4,7 @@ import type { BillStatus, DocumentStatus } from '../db/schema.ts';
 import { conflict, notFound } from '../errors.ts';
 import { enqueuePush } from '../jobs.ts';
 import { currentDefaults } from './defaults.ts';
-import { MANUAL_PUSH_REASON, RETRY_REASON, transition } from './lifecycle.ts';
+import { MANUAL_PUSH_REASON, RETRY_REASON, transition } from '../documents/lifecycle.ts';
 
 async function lockDocument(tx: Tx, tenantId: string, documentId: string) {
   const doc = await tx

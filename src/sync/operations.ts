@@ -1,7 +1,7 @@
 import type { Database, Tx } from '../db/database.ts';
 import type { Document, DocumentKind } from '../db/schema.ts';
 import type { DocumentOperation, RelatedDocument } from '../providers/types.ts';
-import { WAITING_PREFIX } from './lifecycle.ts';
+import { WAITING_PREFIX } from '../documents/lifecycle.ts';
 
 /**
  * What a push would do to a document now, derived from its state (never stored, so never

@@ -5,7 +5,7 @@ import { enqueuePush } from '../jobs.ts';
 import { CAPABILITIES } from '../providers/capabilities.ts';
 import type { ProviderName } from '../db/schema.ts';
 import { currentDefaults, type PostingDefaults } from './defaults.ts';
-import { HOLD_REASONS, PAYMENTS_OFF_REASON, transition, type HoldReason } from './lifecycle.ts';
+import { HOLD_REASONS, PAYMENTS_OFF_REASON, transition, type HoldReason } from '../documents/lifecycle.ts';
 import { operationOf, referencesOf, resolveReferences } from './operations.ts';
 
 /** Whether documents of this kind go to the provider without someone pushing them. */

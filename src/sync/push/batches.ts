@@ -9,7 +9,7 @@ import { operationOf, referencesOf, resolveReferences } from '../operations.ts';
 import type { DocumentOperation, DocumentOutcome, DocumentToPush } from '../../providers/types.ts';
 import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../defaults.ts';
 import type { FeedWriter } from '../../feed/writer.ts';
-import { MANUAL_PUSH_REASON, RETRY_REASON, transition } from '../lifecycle.ts';
+import { MANUAL_PUSH_REASON, RETRY_REASON, transition } from '../../documents/lifecycle.ts';
 import { createRun, finishRun, recordItems, setProgress } from '../runs.ts';
 
 /**

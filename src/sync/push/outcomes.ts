@@ -4,7 +4,7 @@ import type { NewFeedEvent } from '../../feed/types.ts';
 import type { FeedWriter } from '../../feed/writer.ts';
 import { addJobs, type JobSpec } from '../../jobs.ts';
 import type { DocumentOutcome } from '../../providers/types.ts';
-import { releaseWaitingFor, transition } from '../lifecycle.ts';
+import { releaseWaitingFor, transition } from '../../documents/lifecycle.ts';
 import { referenceKey, referencesOf } from '../operations.ts';
 import { requestInvoiceRefresh } from '../payments/refresh-queue.ts';
 import { finishRun, recordItems, type RunItem } from '../runs.ts';

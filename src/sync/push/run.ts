@@ -4,7 +4,7 @@ import { ConnectionUnavailableError, openSession, type SessionDeps } from '../..
 import type { Database } from '../../db/database.ts';
 import type { ProviderName } from '../../db/schema.ts';
 import { ProviderError, type AccountingProvider, type ProviderSession } from '../../providers/types.ts';
-import { holdQueuedDocuments } from '../lifecycle.ts';
+import { holdQueuedDocuments } from '../../documents/lifecycle.ts';
 import { applyOutcomes } from './outcomes.ts';
 import { claimBatch, deferBatch, markUncertain, openBatches, startReplayAttempts, storeRequest, type OpenBatch } from './batches.ts';
 
