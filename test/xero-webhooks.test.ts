@@ -55,7 +55,7 @@ describe('POST /webhooks/xero', () => {
     expect(recorded).toHaveLength(1);
   });
 
-  it('records INVOICE and CREDITNOTE events for the payment flows to come', async () => {
+  it('records INVOICE events for invoices Ledgerport did not push, and CREDITNOTE events, without reading anything', async () => {
     const { org } = await connectXero(h, sb, 'org_wh_inv', 'Invoice Events Ltd');
     await sb.sendWebhook(target(), [
       { tenantId: org.OrganisationID, eventCategory: 'INVOICE', eventType: 'UPDATE', resourceId: 'f2a4b3c1-0000-4000-8000-000000000001' },
@@ -63,9 +63,10 @@ describe('POST /webhooks/xero', () => {
     ]);
     const rows = (await inbound('xero')).filter((e) => e.tenant_id === 'org_wh_inv');
     expect(rows.map((r) => [r.event_type, r.outcome, r.outcome_reason])).toEqual([
-      ['INVOICE.UPDATE', 'accepted', 'recorded_for_payment_flows'],
-      ['CREDITNOTE.CREATE', 'accepted', 'recorded_for_payment_flows'],
+      ['INVOICE.UPDATE', 'accepted', 'recorded'],
+      ['CREDITNOTE.CREATE', 'accepted', 'recorded'],
     ]);
+    expect(await h.database.db.selectFrom('invoice_refreshes').selectAll().execute()).toEqual([]);
   });
 
   it('acknowledges and logs events for an organisation no tenant is connected to', async () => {

@@ -41,10 +41,18 @@ export async function recordProviderEvents(db: Database, provider: ProviderName,
       .where('provider_org_id', 'in', [...new Set(events.map((e) => e.orgId))])
       .execute();
     const tenantOf = new Map(connections.map((c) => [c.provider_org_id, c.tenant_id]));
+    // Invoice events matter only for invoices Ledgerport pushed (their payments are read back).
+    const invoiceIds = events.flatMap((e) => (e.refresh?.kind === 'invoice' && tenantOf.has(e.orgId) ? [e.refresh.providerId] : []));
+    const ours = new Set(
+      invoiceIds.length === 0
+        ? []
+        : (await tx.selectFrom('documents').select(['tenant_id', 'provider_id']).where('kind', '=', 'sales_invoice').where('provider_id', 'in', invoiceIds).where('tenant_id', 'in', [...tenantOf.values()]).execute()).map((d) => `${d.tenant_id}|${d.provider_id}`),
+    );
     const jobs: JobSpec[] = [];
     for (const e of events) {
       const tenantId = tenantOf.get(e.orgId) ?? null;
-      const reason = !tenantId ? 'unknown_organisation' : e.refresh ? 'refresh_queued' : 'recorded';
+      const refresh = e.refresh?.kind === 'invoice' && !ours.has(`${tenantId}|${e.refresh.providerId}`) ? undefined : e.refresh;
+      const reason = !tenantId ? 'unknown_organisation' : refresh ? 'refresh_queued' : 'recorded';
       const inserted = await tx
         .insertInto('inbound_events')
         .values({ source: provider, delivery_id: e.deliveryId, tenant_id: tenantId, event_type: e.eventType, outcome: tenantId ? 'accepted' : 'ignored', outcome_reason: reason, payload: JSON.stringify(e.payload) })
@@ -60,15 +68,15 @@ export async function recordProviderEvents(db: Database, provider: ProviderName,
         outcome.unknownOrganisation++;
         continue;
       }
-      if (e.refresh?.kind === 'invoice') {
+      if (refresh?.kind === 'invoice') {
         // Invoices gather and are read many per call (payments in), however many webhooks come.
-        outcome.refreshes += await requestInvoiceRefresh(tx, tenantId, { providerIds: [e.refresh.providerId] });
-      } else if (e.refresh) {
+        outcome.refreshes += await requestInvoiceRefresh(tx, tenantId, { providerIds: [refresh.providerId] });
+      } else if (refresh) {
         outcome.refreshes++;
         jobs.push({
           task: 'refresh_record',
-          payload: { tenant_id: tenantId, kind: e.refresh.kind, provider_id: e.refresh.providerId },
-          jobKey: `refresh_record:${tenantId}:${e.refresh.kind}:${e.refresh.providerId}`,
+          payload: { tenant_id: tenantId, kind: refresh.kind, provider_id: refresh.providerId },
+          jobKey: `refresh_record:${tenantId}:${refresh.kind}:${refresh.providerId}`,
         });
       }
     }
