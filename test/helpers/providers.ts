@@ -3,6 +3,7 @@ import { startQuickBooksSandbox, type QuickBooksSandbox } from '../../src/sandbo
 import { startHarness, type Harness } from './harness.ts';
 import { oauthRoundTrip } from './oauth.ts';
 import { startXeroHarness } from './xero.ts';
+import type { XeroSandbox } from '../../src/sandbox/xero/index.ts';
 
 /**
  * One provider behind one sandbox, driven the same way for both: the shared provider contract
@@ -28,10 +29,36 @@ export interface ProviderFixture {
   expireAccessTokens(): void;
   revokeRefreshTokens(): void;
   close(): Promise<void>;
+  readonly ops: OperationsView;
+}
+
+/** What the provider holds after updates, voids, credit notes and payments, in one shape for both. */
+export interface OperationsView {
+  /** A sales invoice by number: status in the provider's words, total and amount due. */
+  invoice(orgId: string, number: string): { id: string; status: string; total: number; amountDue: number } | undefined;
+  /** The status a voided invoice shows. */
+  readonly voidedStatus: string;
+  /** Payments from customers still applied (not deleted or voided), with the invoice numbers they are on. */
+  payments(orgId: string): { id: string; amount: number; on: { number: string; amount: number }[] }[];
+  /** Credit the customer has left from overpayments (Xero Overpayment, QuickBooks unapplied amount). */
+  unappliedCredit(orgId: string): number;
+  creditNotes(orgId: string): { number: string; total: number; remaining: number; status: string }[];
+  /** Money paid back out of credit notes. */
+  refunds(orgId: string): { amount: number }[];
+  /** A user records a payment at the provider, on one or several invoices (by provider id); returns its id. */
+  payAtProvider(orgId: string, lines: { invoiceId: string; amount: number }[]): string;
+  /** The provider's webhook about a changed invoice or payment, delivered to the gateway at `baseUrl`. */
+  notifyChanged(baseUrl: string, orgId: string, change: { invoiceIds: string[]; paymentId: string }): Promise<void>;
+  dropNextPaymentWrite(): void;
+  /** Whether the provider refuses to edit an invoice once it has a payment (Xero) or applies the edit (QuickBooks). */
+  readonly editOfPaidInvoice: 'refused' | 'applied';
+  /** Posting defaults for payments: the bank account. */
+  readonly paymentDefaults: Record<string, unknown>;
 }
 
 export async function xeroFixture(): Promise<ProviderFixture> {
-  const { h, sb, close } = await startXeroHarness();
+  const webhookKey = 'sandbox-webhook-key-for-the-contract-suite-0123456789';
+  const { h, sb, close } = await startXeroHarness({ env: { XERO_WEBHOOK_KEY: webhookKey }, sandbox: { webhookKey } });
   const writes = /Invoices$/;
   return {
     name: 'xero',
@@ -56,6 +83,39 @@ export async function xeroFixture(): Promise<ProviderFixture> {
     expireAccessTokens: () => void sb.expireAccessTokens(),
     revokeRefreshTokens: () => void sb.revokeRefreshTokens(),
     close,
+    ops: xeroOperations(sb),
+  };
+}
+
+type Row = Record<string, unknown>;
+
+function xeroOperations(sb: XeroSandbox): OperationsView {
+  const live = (orgId: string) => (sb.payments(orgId) as Row[]).filter((p) => p.Status !== 'DELETED');
+  return {
+    invoice(orgId, number) {
+      const inv = (sb.invoices(orgId) as Row[]).find((i) => i.InvoiceNumber === number && i.Type === 'ACCREC');
+      return inv && { id: String(inv.InvoiceID), status: String(inv.Status), total: Number(inv.Total), amountDue: Number(inv.AmountDue) };
+    },
+    voidedStatus: 'VOIDED',
+    payments: (orgId) =>
+      live(orgId)
+        .filter((p) => (p.Invoice as Row).Type === 'ACCREC')
+        .map((p) => ({ id: String(p.PaymentID), amount: Number(p.Amount), on: [{ number: String((p.Invoice as Row).InvoiceNumber), amount: Number(p.Amount) }] })),
+    unappliedCredit: (orgId) => (sb.overpayments(orgId) as Row[]).filter((o) => o.Status !== 'VOIDED' && o.Status !== 'DELETED').reduce((sum, o) => sum + Number(o.RemainingCredit), 0),
+    creditNotes: (orgId) => (sb.creditNotes(orgId) as Row[]).map((c) => ({ number: String(c.CreditNoteNumber), total: Number(c.Total), remaining: Number(c.RemainingCredit), status: String(c.Status) })),
+    refunds: (orgId) => live(orgId).filter((p) => (p.Invoice as Row).Type === 'ACCRECCREDIT').map((p) => ({ amount: Number(p.Amount) })),
+    payAtProvider(orgId, lines) {
+      // A Xero payment is on one invoice; several invoices are several payments.
+      const ids = lines.map((l) => String(sb.addPaymentAtXero(orgId, { invoiceId: l.invoiceId, amount: l.amount, reference: 'paid in Xero' }).PaymentID));
+      return ids[0]!;
+    },
+    async notifyChanged(baseUrl, orgId, change) {
+      const res = await sb.sendWebhook(`${baseUrl}/webhooks/xero`, change.invoiceIds.map((id) => ({ tenantId: orgId, eventCategory: 'INVOICE' as const, eventType: 'UPDATE' as const, resourceId: id })));
+      if (res.status !== 200) throw new Error(`the gateway answered the Xero webhook with ${res.status}`);
+    },
+    dropNextPaymentWrite: () => sb.dropAfterWrite(1, { path: /\/Payments$/ }),
+    editOfPaidInvoice: 'refused',
+    paymentDefaults: { payments_bank_account: '090' },
   };
 }
 

@@ -90,3 +90,21 @@ export function toXeroInvoice(
     },
   };
 }
+
+/** A sales credit note in xero-node's model shape. */
+export interface XeroCreditNoteModel extends Omit<XeroInvoiceModel, 'type' | 'invoiceNumber'> {
+  type: 'ACCRECCREDIT';
+  creditNoteNumber?: string;
+}
+
+/** A sales credit note maps like a sales invoice (revenue side, customer), as Xero type ACCRECCREDIT. */
+export function toXeroCreditNote(
+  doc: DocumentToPush,
+  contactId: string,
+  taxRates: readonly XeroTaxRate[],
+): { creditNote: XeroCreditNoteModel } | { errors: ProviderMessage[] } {
+  const mapped = toXeroInvoice({ ...doc, kind: 'sales_invoice' }, contactId, taxRates);
+  if ('errors' in mapped) return mapped;
+  const { type: _type, invoiceNumber, ...rest } = mapped.invoice;
+  return { creditNote: { ...rest, type: 'ACCRECCREDIT', ...(invoiceNumber ? { creditNoteNumber: invoiceNumber } : {}) } };
+}

@@ -10,6 +10,8 @@ import { toXeroInvoice, type XeroInvoiceModel } from './mapping.ts';
 import { createXeroRecords } from './records.ts';
 import { chooseTaxType, type XeroTaxRate } from './tax.ts';
 import { accountProblems } from '../check-accounts.ts';
+import type { LaneRequest } from './batch-common.ts';
+import { prepareLane, sendLane } from './lanes.ts';
 
 export function createXeroProvider(deps: XeroClientDeps & { db: Database; oauth: ProviderOAuth }): AccountingProvider {
   const records = createXeroRecords(deps);
@@ -44,6 +46,8 @@ export function createXeroProvider(deps: XeroClientDeps & { db: Database; oauth:
     },
 
     async prepareBatch(session, documents) {
+      const lane = documents[0] ? CAPABILITIES.xero.lane(documents[0].kind, documents[0].operation) : 'Invoices:create';
+      if (lane !== 'Invoices:create') return prepareLane(deps, session, lane, documents, taxRates);
       const { contactIds, failures } = await resolveXeroContacts(deps, session, documents.map(partyOf));
       let rates = await taxRates(session);
       const invoices: XeroInvoiceModel[] = [];
@@ -72,6 +76,8 @@ export function createXeroProvider(deps: XeroClientDeps & { db: Database; oauth:
     },
 
     async sendBatch(session, batch, idempotencyKey) {
+      // Only the other lanes' requests name their lane; a stored invoice-create request is `{ invoices }`.
+      if ((batch.request as { lane?: string }).lane) return sendLane(deps, session, batch.request as LaneRequest, batch.documentIds, idempotencyKey);
       const body = await callXero(deps, session, 'createInvoices', (api, orgId) =>
         // summarizeErrors=false: one element per invoice, each OK or with its own errors.
         api.createInvoices(orgId, batch.request as Invoices, false, 4, idempotencyKey),

@@ -5,9 +5,11 @@ import { oauthHostFaults } from '../shared/faults.ts';
 import { accountingPipeline, logAndParse, requireToken } from './api-pipeline.ts';
 import { connectionsRoutes } from './connections-routes.ts';
 import { contactsRoutes } from './contacts-routes.ts';
+import { creditNotesRoutes } from './credit-notes-routes.ts';
 import type { ApiEnv, SandboxContext } from './context.ts';
 import { invoicesRoutes } from './invoices-routes.ts';
 import { identityRoutes, loginRoutes } from './oauth-routes.ts';
+import { paymentsRoutes } from './payments-routes.ts';
 import { purchaseOrdersRoutes } from './purchase-orders-routes.ts';
 import { settingsRoutes } from './settings-routes.ts';
 import { notFound, problem } from './xero-format.ts';
@@ -34,6 +36,8 @@ export function createApp(ctx: SandboxContext): Hono<{ Bindings: HttpBindings }>
   accounting.route('/', settingsRoutes(ctx));
   accounting.route('/', contactsRoutes(ctx));
   accounting.route('/', invoicesRoutes(ctx));
+  accounting.route('/', creditNotesRoutes(ctx));
+  accounting.route('/', paymentsRoutes(ctx));
   accounting.route('/', purchaseOrdersRoutes(ctx));
   accounting.all('*', (c) => c.json(notFound(), 404));
 

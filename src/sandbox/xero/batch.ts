@@ -9,24 +9,35 @@ export type ItemResult = { ok: true; out: JsonObject } | { ok: false; errors: st
 
 export interface BatchResponse { status: 200 | 400; body: JsonObject }
 
-function snapshot(org: OrgState): () => void {
+// Records are replaced, never mutated in place, so copying the maps is a complete snapshot.
+export function snapshot(org: OrgState): () => void {
   const contacts = new Map(org.contacts);
   const invoices = new Map(org.invoices);
   const purchaseOrders = new Map(org.purchaseOrders);
+  const creditNotes = new Map(org.creditNotes);
+  const allocations = new Map(org.allocations);
+  const payments = new Map(org.payments);
+  const overpayments = new Map(org.overpayments);
   const seq = org.nextInvoiceNumber;
   const poSeq = org.nextPurchaseOrderNumber;
+  const cnSeq = org.nextCreditNoteNumber;
   return () => {
     org.contacts = contacts;
     org.invoices = invoices;
     org.nextInvoiceNumber = seq;
     org.purchaseOrders = purchaseOrders;
     org.nextPurchaseOrderNumber = poSeq;
+    org.creditNotes = creditNotes;
+    org.allocations = allocations;
+    org.payments = payments;
+    org.overpayments = overpayments;
+    org.nextCreditNoteNumber = cnSeq;
   };
 }
 
 export function runBatch(
   org: OrgState,
-  key: 'Invoices' | 'Contacts' | 'PurchaseOrders',
+  key: 'Invoices' | 'Contacts' | 'PurchaseOrders' | 'CreditNotes' | 'Payments' | 'BankTransactions' | 'Allocations',
   items: unknown[],
   summarize: boolean,
   now: number,

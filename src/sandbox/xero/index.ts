@@ -10,7 +10,10 @@ import { contactJson } from './contacts.ts';
 import { createContractChecker } from './contract.ts';
 import { createFaults } from './faults.ts';
 import type { FailOptions, FaultTarget, Force429Options } from './faults.ts';
+import { creditNoteJson } from './credit-notes.ts';
 import { invoiceJson } from './invoice-json.ts';
+import { overpaymentJson, paymentJson } from './payment-json.ts';
+import { createPayment } from './payments.ts';
 import { createTokenSigner } from './jwt.ts';
 import { createLimiter } from './limits.ts';
 import { createOAuthStore } from './oauth-store.ts';
@@ -68,6 +71,12 @@ export interface XeroSandbox extends SandboxHandleBase<RequestLogEntry, TokenReq
   invoices(tenantId: string): JsonObject[];
   contacts(tenantId: string): JsonObject[];
   purchaseOrders(tenantId: string): JsonObject[];
+  /** Every payment (including DELETED ones), as GET /Payments shows them. */
+  payments(tenantId: string): JsonObject[];
+  creditNotes(tenantId: string): JsonObject[];
+  overpayments(tenantId: string): JsonObject[];
+  /** A payment a user records in Xero (not through the API): Xero's payment rules apply; throws with Xero's message when refused. */
+  addPaymentAtXero(tenantId: string, payment: AddPaymentAtXero): JsonObject;
   /** Insert contacts directly (fast; for 5,000+-contact organisations). UpdatedDateUTC defaults to now. */
   addContacts(tenantId: string, contacts: SeedContact[]): JsonObject[];
   /** Change a contact as a Xero user would; bumps UpdatedDateUTC (strictly later unless given). */
@@ -90,8 +99,18 @@ export interface XeroSandbox extends SandboxHandleBase<RequestLogEntry, TokenReq
   sendIntentToReceive(targetUrl: string, opts: { valid: boolean; timeoutMs?: number }): Promise<IntentToReceiveResult>;
   /** Run the authorize + code exchange over HTTP, as a consenting user would. */
   grantTokens(opts?: GrantTokensOptions): Promise<TokenResponse>;
-  /** Clear logs, violations, faults, limits, idempotency keys, contacts, invoices and purchase orders. Organisations and tokens stay. */
+  /** Clear logs, violations, faults, limits, idempotency keys, contacts, invoices, credit notes, payments, overpayments and purchase orders. Organisations and tokens stay. */
   reset(): void;
+}
+
+/** `invoiceId` or `creditNoteId` (a refund); `date` as YYYY-MM-DD, default today; `accountCode` default "090" (the bank account). */
+export interface AddPaymentAtXero {
+  invoiceId?: string;
+  creditNoteId?: string;
+  amount: number;
+  accountCode?: string;
+  date?: string;
+  reference?: string;
 }
 
 export async function startXeroSandbox(opts: XeroSandboxOptions = {}): Promise<XeroSandbox> {
@@ -138,6 +157,23 @@ export async function startXeroSandbox(opts: XeroSandboxOptions = {}): Promise<X
     invoices: (t) => { const s = org(t); return [...s.invoices.values()].map((i) => invoiceJson(s, i)); },
     contacts: (t) => [...org(t).contacts.values()].map((c) => contactJson(c)),
     purchaseOrders: (t) => { const s = org(t); return [...s.purchaseOrders.values()].map((p) => purchaseOrderJson(s, p)); },
+    payments: (t) => { const s = org(t); return [...s.payments.values()].map((p) => paymentJson(s, p)); },
+    creditNotes: (t) => { const s = org(t); return [...s.creditNotes.values()].map((c) => creditNoteJson(s, c)); },
+    overpayments: (t) => { const s = org(t); return [...s.overpayments.values()].map((o) => overpaymentJson(s, o)); },
+    addPaymentAtXero(t, p) {
+      const s = org(t);
+      const now = clock.now();
+      const result = createPayment(s, {
+        ...(p.invoiceId ? { Invoice: { InvoiceID: p.invoiceId } } : {}),
+        ...(p.creditNoteId ? { CreditNote: { CreditNoteID: p.creditNoteId } } : {}),
+        Account: { Code: p.accountCode ?? '090' },
+        Date: p.date ?? new Date(now).toISOString().slice(0, 10),
+        Amount: p.amount,
+        ...(p.reference !== undefined ? { Reference: p.reference } : {}),
+      }, now);
+      if (!result.ok) throw new Error(`Xero refused the payment: ${result.errors.join('; ')}`);
+      return result.out;
+    },
     addContacts: (t, list) => seedContacts(org(t), list, clock.now()),
     updateContact: (t, id, patch) => patchContact(org(t), id, patch, clock.now()),
     addPurchaseOrders: (t, list) => seedPurchaseOrders(org(t), list, clock.now()),

@@ -1,4 +1,6 @@
 // Xero-shaped JSON for stored invoices.
+import { invoiceAllocations, invoiceBalance, invoicePayments } from './ledger.ts';
+import { paymentSummary } from './payment-json.ts';
 import type { OrgState } from './store.ts';
 import type { InvoiceRecord, JsonObject, LineItemRecord } from './types.ts';
 import { dateString, msDate, round2 } from './xero-format.ts';
@@ -29,19 +31,31 @@ export function contactSummary(org: OrgState, id: string): JsonObject {
 }
 
 export function invoiceJson(org: OrgState, inv: InvoiceRecord, unitdp = 2, summaryOnly = false): JsonObject {
-  const amountDue = inv.Status === 'VOIDED' || inv.Status === 'DELETED' ? 0 : round2(inv.Total - inv.AmountPaid);
+  const balance = invoiceBalance(org, inv);
   const out: JsonObject = {
     Type: inv.Type,
     InvoiceID: inv.InvoiceID,
     InvoiceNumber: inv.InvoiceNumber,
     Reference: inv.Reference,
-    Payments: [],
-    CreditNotes: [],
+    Payments: invoicePayments(org, inv.InvoiceID).map(paymentSummary),
+    CreditNotes: invoiceAllocations(org, inv.InvoiceID).map((a): JsonObject => {
+      const cn = org.creditNotes.get(a.CreditNoteID);
+      return {
+        CreditNoteID: a.CreditNoteID,
+        CreditNoteNumber: cn?.CreditNoteNumber ?? '',
+        AppliedAmount: a.Amount,
+        DateString: dateString(a.dateMs),
+        Date: msDate(a.dateMs),
+        Total: cn?.Total ?? a.Amount,
+        HasErrors: false,
+      };
+    }),
     Prepayments: [],
+    // The sandbox never allocates overpayments to invoices (Ledgerport does not), so this stays empty.
     Overpayments: [],
-    AmountDue: amountDue,
-    AmountPaid: inv.AmountPaid,
-    AmountCredited: 0,
+    AmountDue: balance.due,
+    AmountPaid: balance.paid,
+    AmountCredited: balance.credited,
     CurrencyRate: inv.CurrencyRate,
     IsDiscounted: false,
     HasAttachments: false,

@@ -5,6 +5,7 @@ import { flagContact } from './contacts.ts';
 import { buildLines, resolveContact, str } from './documents.ts';
 import { computeTotals } from './invoice-calc.ts';
 import { invoiceJson } from './invoice-json.ts';
+import { hasMoneyApplied, transitionError } from './ledger.ts';
 import type { OrgState } from './store.ts';
 import type { InvoiceRecord, InvoiceStatus, InvoiceType, JsonObject, LineAmountTypes, LineItemRecord } from './types.ts';
 import { parseXeroDate, startOfDay } from './xero-format.ts';
@@ -43,10 +44,8 @@ export function upsertInvoice(org: OrgState, input: JsonObject, existing: Invoic
   if (!STATUSES.includes(status)) errors.push(`Invoice Status '${status}' is not valid.`);
   else if (!existing && !NEW_STATUSES.includes(status)) errors.push(`An invoice cannot be created with status ${status}.`);
   if (existing) {
-    const from = existing.Status;
-    const editable = from === 'DRAFT' || from === 'SUBMITTED' || (from === 'AUTHORISED' && existing.AmountPaid === 0);
-    const allowed = from === 'AUTHORISED' ? ['AUTHORISED', 'VOIDED'] : ['DRAFT', 'SUBMITTED', 'AUTHORISED', 'DELETED'];
-    if (!editable || !allowed.includes(status)) return { ok: false, errors: ['Invoice not of valid status for modification'], echo };
+    const refused = transitionError('Invoice', existing.Status, status, hasMoneyApplied(org, 'invoice', existing.InvoiceID));
+    if (refused) return { ok: false, errors: [refused], echo };
   }
 
   const contact = resolveContact(org, input.Contact, existing, o.now, errors);

@@ -4,7 +4,8 @@ import { seedAccounts } from './seed-accounts.ts';
 import { seedTaxRates } from './seed-tax-rates.ts';
 import { msDate } from './xero-format.ts';
 import type {
-  Account, ContactRecord, InvoiceRecord, Organisation, OrgStats, PurchaseOrderRecord, Region, SandboxClock, TaxRate,
+  Account, AllocationRecord, ContactRecord, CreditNoteRecord, InvoiceRecord, Organisation, OrgStats, OverpaymentRecord, PaymentRecord,
+  PurchaseOrderRecord, Region, SandboxClock, TaxRate,
 } from './types.ts';
 
 export interface OrgState {
@@ -16,6 +17,11 @@ export interface OrgState {
   nextInvoiceNumber: number;
   purchaseOrders: Map<string, PurchaseOrderRecord>;
   nextPurchaseOrderNumber: number;
+  creditNotes: Map<string, CreditNoteRecord>;
+  nextCreditNoteNumber: number;
+  allocations: Map<string, AllocationRecord>;
+  payments: Map<string, PaymentRecord>;
+  overpayments: Map<string, OverpaymentRecord>;
   stats: OrgStats;
 }
 
@@ -40,7 +46,7 @@ export interface Store {
   orgs: Map<string, OrgState>;
   addOrganisation(input: AddOrganisationInput): Organisation;
   get(tenantId: string): OrgState | undefined;
-  /** Drop all data written through the API (contacts, invoices, purchase orders, stats); organisations stay. */
+  /** Drop all data written through the API (contacts, invoices, credit notes, payments, overpayments, purchase orders, stats); organisations stay. */
   resetData(): void;
 }
 
@@ -95,6 +101,11 @@ export function createStore(clock: SandboxClock): Store {
         nextInvoiceNumber: 1,
         purchaseOrders: new Map(),
         nextPurchaseOrderNumber: 1,
+        creditNotes: new Map(),
+        nextCreditNoteNumber: 1,
+        allocations: new Map(),
+        payments: new Map(),
+        overpayments: new Map(),
         stats: emptyStats(),
       });
       return org;
@@ -106,6 +117,11 @@ export function createStore(clock: SandboxClock): Store {
         s.nextInvoiceNumber = 1;
         s.purchaseOrders.clear();
         s.nextPurchaseOrderNumber = 1;
+        s.creditNotes.clear();
+        s.nextCreditNoteNumber = 1;
+        s.allocations.clear();
+        s.payments.clear();
+        s.overpayments.clear();
         s.stats = emptyStats();
       }
     },

@@ -138,6 +138,73 @@ export interface InvoiceRecord {
   updatedMs: number;
 }
 
+export type CreditNoteType = 'ACCRECCREDIT' | 'ACCPAYCREDIT';
+
+/** A credit note; RemainingCredit and PAID are derived from its allocations and refunds. */
+export interface CreditNoteRecord {
+  CreditNoteID: string;
+  Type: CreditNoteType;
+  CreditNoteNumber: string;
+  Reference: string;
+  ContactID: string;
+  dateMs: number;
+  dueDateMs?: number;
+  Status: InvoiceStatus;
+  LineAmountTypes: LineAmountTypes;
+  LineItems: LineItemRecord[];
+  SubTotal: number;
+  TotalTax: number;
+  Total: number;
+  TotalDiscount: number;
+  CurrencyCode: string;
+  CurrencyRate: number;
+  SentToContact: boolean;
+  updatedMs: number;
+}
+
+/** Part of a credit note applied to an invoice (PUT /CreditNotes/{id}/Allocations). */
+export interface AllocationRecord {
+  AllocationID: string;
+  CreditNoteID: string;
+  InvoiceID: string;
+  Amount: number;
+  dateMs: number;
+}
+
+/**
+ * One Xero payment: applied to exactly one invoice, or paid out of a credit note (a refund).
+ * Payments are never changed, only deleted (Status DELETED), and then stop counting.
+ */
+export interface PaymentRecord {
+  PaymentID: string;
+  target: { kind: 'invoice' | 'creditnote'; id: string };
+  PaymentType: 'ACCRECPAYMENT' | 'ACCPAYPAYMENT' | 'ARCREDITPAYMENT' | 'APCREDITPAYMENT';
+  AccountCode: string;
+  dateMs: number;
+  Amount: number;
+  Reference: string;
+  Status: 'AUTHORISED' | 'DELETED';
+  CurrencyCode: string;
+  updatedMs: number;
+}
+
+/** Money received beyond what was owed: a RECEIVE-OVERPAYMENT bank transaction leaves this credit. */
+export interface OverpaymentRecord {
+  OverpaymentID: string;
+  BankTransactionID: string;
+  Type: 'RECEIVE-OVERPAYMENT';
+  ContactID: string;
+  AccountCode: string;
+  dateMs: number;
+  Reference: string;
+  LineItems: { Description: string; LineAmount: number; LineItemID: string }[];
+  Total: number;
+  RemainingCredit: number;
+  CurrencyCode: string;
+  Status: 'AUTHORISED' | 'PAID' | 'VOIDED';
+  updatedMs: number;
+}
+
 export type PurchaseOrderStatus = 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'BILLED' | 'DELETED';
 
 export interface PurchaseOrderRecord {
