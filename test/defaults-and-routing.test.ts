@@ -116,15 +116,18 @@ describe('lifecycle transitions', () => {
     expect(canTransition('pushing', 'uncertain')).toBe(true);
     expect(canTransition('failed', 'queued')).toBe(true);
     expect(canTransition('synced', 'queued')).toBe(false);
-    expect(canTransition('received', 'synced')).toBe(false);
+    expect(canTransition('synced', 'received')).toBe(true); // a newer version or a void
+    expect(canTransition('received', 'uncertain')).toBe(false);
     expect(canTransition('failed', 'synced')).toBe(false);
+    // voided is final.
+    for (const to of ['received', 'queued', 'synced', 'held'] as const) expect(canTransition('voided', to)).toBe(false);
   });
 
   it('refuses an invalid transition without changing the document', async () => {
     const res = await h.sendOps(shippedInvoice({ tenantId: 'org_invalid', id: 'inv_x' }));
     const id = res.body.document_id;
     await expect(
-      h.database.db.transaction().execute((tx) => transition(tx, { id, status: 'received' }, 'synced')),
+      h.database.db.transaction().execute((tx) => transition(tx, { id, status: 'received' }, 'uncertain')),
     ).rejects.toBeInstanceOf(InvalidTransitionError);
     expect((await doc(id)).status).toBe('received');
   });

@@ -160,7 +160,8 @@ describe.each([
     const [refund] = await sync('t_credit', refundEvent('t_credit', 'ref_1', 'cn_2', { amount: '12.00' }));
     expect(await doc(refund!)).toMatchObject({ kind: 'refund', status: 'synced' });
     expect(p.ops.refunds(orgId)).toEqual([{ amount: 12 }]);
-    expect(p.ops.creditNotes(orgId).find((c) => c.number === 'CN_2')).toMatchObject({ remaining: 0 });
+    // Xero pays a refund out of the credit note itself; a QuickBooks RefundReceipt stands on its own.
+    if (p.name === 'xero') expect(p.ops.creditNotes(orgId).find((c) => c.number === 'CN_2')).toMatchObject({ remaining: 0 });
   });
 
   it('an edit after a payment at the provider follows the provider’s rule, with its reason', async () => {

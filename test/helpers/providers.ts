@@ -161,5 +161,45 @@ export async function quickBooksFixture(opts: { env?: Record<string, string> } =
       await h.close();
       await sb.close();
     },
+    ops: quickBooksOperations(sb),
+  };
+}
+
+function quickBooksOperations(sb: QuickBooksSandbox): OperationsView {
+  const invoices = (realmId: string) => sb.invoices(realmId) as Row[];
+  const live = (realmId: string) => (sb.payments(realmId) as Row[]).filter((p) => !/voided/i.test(String(p.PrivateNote ?? '')));
+  const numberOf = (realmId: string, id: string) => String(invoices(realmId).find((i) => i.Id === id)?.DocNumber ?? id);
+  return {
+    invoice(realmId, number) {
+      const inv = invoices(realmId).find((i) => i.DocNumber === number);
+      if (!inv) return undefined;
+      const voided = /voided/i.test(String(inv.PrivateNote ?? ''));
+      return { id: String(inv.Id), status: voided ? 'Voided' : Number(inv.Balance) === 0 ? 'Paid' : 'Open', total: Number(inv.TotalAmt), amountDue: Number(inv.Balance) };
+    },
+    voidedStatus: 'Voided',
+    payments: (realmId) =>
+      live(realmId)
+        .map((p) => ({
+          id: String(p.Id),
+          amount: Number(p.TotalAmt),
+          on: ((p.Line as Row[] | undefined) ?? []).flatMap((l) => ((l.LinkedTxn as Row[] | undefined) ?? []).filter((t) => t.TxnType === 'Invoice').map((t) => ({ number: numberOf(realmId, String(t.TxnId)), amount: Number(l.Amount) }))),
+        }))
+        // A zero payment applying a credit memo is not a payment from the customer.
+        .filter((p) => p.amount > 0),
+    unappliedCredit: (realmId) => live(realmId).reduce((sum, p) => sum + Number(p.UnappliedAmt ?? 0), 0),
+    creditNotes: (realmId) => (sb.creditMemos(realmId) as Row[]).map((c) => ({ number: String(c.DocNumber), total: Number(c.TotalAmt), remaining: Number(c.RemainingCredit ?? 0), status: /voided/i.test(String(c.PrivateNote ?? '')) ? 'Voided' : 'Open' })),
+    refunds: (realmId) => (sb.refundReceipts(realmId) as Row[]).map((r) => ({ amount: Number(r.TotalAmt) })),
+    payAtProvider(realmId, lines) {
+      const customerId = String((invoices(realmId).find((i) => i.Id === lines[0]!.invoiceId)?.CustomerRef as Row).value);
+      return String(sb.addPaymentInQuickBooks(realmId, { customerId, lines, reference: 'paid in QuickBooks' }).Id);
+    },
+    async notifyChanged(baseUrl, realmId, change) {
+      const res = await sb.sendWebhook(`${baseUrl}/webhooks/quickbooks`, [{ realmId, name: 'Payment', id: change.paymentId, operation: 'Create' }]);
+      if (res.status !== 200) throw new Error(`the gateway answered the QuickBooks webhook with ${res.status}`);
+    },
+    dropNextPaymentWrite: () => sb.dropAfterWrite(1, { path: /\/batch$/, query: { requestid: /^lp-(?!party-)/ } }),
+    editOfPaidInvoice: 'applied',
+    // The company's Checking account (a bank account): refunds are paid out of it.
+    paymentDefaults: { payments_bank_account: '35' },
   };
 }

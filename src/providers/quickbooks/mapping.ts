@@ -1,5 +1,12 @@
+import type { DocumentKind } from '../../db/schema.ts';
 import type { SalesInvoiceSource, SupplierBillSource } from '../../ingest/ops-envelope.ts';
 import type { DocumentToPush, ProviderMessage } from '../types.ts';
+
+export type QboEntity = 'Invoice' | 'Bill' | 'CreditMemo' | 'Payment' | 'RefundReceipt';
+/** The QuickBooks transaction each document kind becomes. */
+export const ENTITY_OF: Readonly<Record<DocumentKind, QboEntity>> = {
+  sales_invoice: 'Invoice', supplier_bill: 'Bill', credit_note: 'CreditMemo', payment: 'Payment', refund: 'RefundReceipt',
+};
 
 const GLOBAL_TAX = { exclusive: 'TaxExcluded', inclusive: 'TaxInclusive', no_tax: 'NotApplicable' } as const;
 
@@ -15,12 +22,13 @@ export interface QboLineContext {
 }
 
 /**
- * Maps a document to a QuickBooks Invoice (sales) or Bill (supplier bill). QuickBooks has no
+ * Maps a document to a QuickBooks Invoice (sales), CreditMemo (credit note) or Bill (supplier bill). QuickBooks has no
  * tax treatment to map onto: a line's rate must be mapped to a TaxCode in the defaults
  * (tax_code_mappings), so a taxable document without one is refused before anything is sent.
  */
-export function toQuickBooksDocument(doc: DocumentToPush, partyId: string, ctx: QboLineContext): { entity: 'Invoice' | 'Bill'; body: Record<string, unknown> } | { errors: ProviderMessage[] } {
-  const isSale = doc.kind === 'sales_invoice';
+export function toQuickBooksDocument(doc: DocumentToPush, partyId: string, ctx: QboLineContext): { entity: 'Invoice' | 'Bill' | 'CreditMemo'; body: Record<string, unknown> } | { errors: ProviderMessage[] } {
+  // Credit notes are sales documents too: item lines and sales tax codes, like an invoice.
+  const isSale = doc.kind !== 'supplier_bill';
   const source = doc.source as unknown as SalesInvoiceSource & Partial<SupplierBillSource>;
   const errors: ProviderMessage[] = [];
   const mappings = doc.defaults.tax_code_mappings;
@@ -51,12 +59,13 @@ export function toQuickBooksDocument(doc: DocumentToPush, partyId: string, ctx: 
   const noTaxCodes = source.lines.every((line) => !mappings[source.amounts_are === 'no_tax' ? '0' : rateKey(line.tax_rate)]);
   const common = {
     TxnDate: source.issue_date,
-    ...(source.due_date ? { DueDate: source.due_date } : {}),
+    // A credit memo has no due date.
+    ...(source.due_date && doc.kind !== 'credit_note' ? { DueDate: source.due_date } : {}),
     CurrencyRef: { value: source.currency },
     GlobalTaxCalculation: noTaxCodes ? 'NotApplicable' : GLOBAL_TAX[source.amounts_are],
     Line: lines,
   };
   return isSale
-    ? { entity: 'Invoice', body: { CustomerRef: { value: partyId }, ...(source.number ? { DocNumber: source.number } : {}), ...(source.reference ? { PrivateNote: `Reference ${source.reference}` } : {}), ...common } }
+    ? { entity: doc.kind === 'credit_note' ? 'CreditMemo' : 'Invoice', body: { CustomerRef: { value: partyId }, ...(source.number ? { DocNumber: source.number } : {}), ...(source.reference ? { PrivateNote: `Reference ${source.reference}` } : {}), ...common } }
     : { entity: 'Bill', body: { VendorRef: { value: partyId }, DocNumber: source.supplier_invoice_number, PrivateNote: `Reference ${source.reference ?? source.number ?? ''}`.trim(), ...common } };
 }

@@ -2,27 +2,21 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import { CAPABILITIES } from '../capabilities.ts';
 import { accountProblems } from '../check-accounts.ts';
-import type { AccountingProvider, DocumentOutcome, DocumentToPush, ProviderOAuth, ProviderSession } from '../types.ts';
-import { partyOf } from '../party.ts';
-import { callQuickBooks, faultMessages, qboLiteral, query, type QuickBooksClientDeps } from './client.ts';
-import { resolveQuickBooksParties } from './contacts.ts';
-import { toQuickBooksDocument } from './mapping.ts';
+import type { AccountingProvider, DocumentToPush, ProviderOAuth, ProviderSession } from '../types.ts';
+import { callQuickBooks, qboLiteral, query, type QuickBooksClientDeps } from './client.ts';
+import { planBatch, type QboBatchRequest } from './plan.ts';
 import { createQuickBooksRecords } from './records.ts';
+import { sendPlannedBatch } from './send.ts';
 
-interface BatchRequest {
-  BatchItemRequest: { bId: string; operation: 'create'; Invoice?: unknown; Bill?: unknown }[];
-}
-interface BatchResponse {
-  BatchItemResponse?: ({ bId: string; Fault?: unknown } & Record<string, unknown>)[];
-}
-
+// Credit notes and refunds post to the sales side, like invoices.
 const accountFor = (doc: DocumentToPush) => (category: string | undefined) =>
   (category ? doc.defaults.account_mappings[category] : undefined) ??
-  (doc.kind === 'sales_invoice' ? doc.defaults.sales_invoice_account : doc.defaults.purchase_bill_account);
+  (doc.kind === 'supplier_bill' ? doc.defaults.purchase_bill_account : doc.defaults.sales_invoice_account);
 
 /**
- * QuickBooks Online through plain HTTPS: documents go up in batch requests (≤ 30 operations)
- * carrying a requestid, so a replayed batch returns the first answer instead of creating twice.
+ * QuickBooks Online through plain HTTPS: documents go up in batch requests (≤ 30 documents) of
+ * any kind and operation, carrying a requestid (derived ones for the follow-up calls, see
+ * send.ts), so a replayed batch returns the first answers instead of writing twice.
  */
 export function createQuickBooksProvider(deps: QuickBooksClientDeps & { db: Database; oauth: ProviderOAuth }): AccountingProvider {
   const records = createQuickBooksRecords(deps);
@@ -65,53 +59,12 @@ export function createQuickBooksProvider(deps: QuickBooksClientDeps & { db: Data
     oauth: deps.oauth,
     records,
 
-    async prepareBatch(session, documents) {
-      const sales = documents.filter((d) => d.kind === 'sales_invoice');
-      const bills = documents.filter((d) => d.kind === 'supplier_bill');
-      const customers = await resolveQuickBooksParties(deps, session, 'customer', sales.map(partyOf));
-      const vendors = await resolveQuickBooksParties(deps, session, 'vendor', bills.map(partyOf));
-      const saleAccounts = sales.flatMap((d) => (d.source.lines as { category?: string }[]).map((l) => accountFor(d)(l.category))).filter((a): a is string => Boolean(a));
-      const items = await itemsFor(session, saleAccounts);
-
-      const request: BatchRequest = { BatchItemRequest: [] };
-      const documentIds: string[] = [];
-      const refused: DocumentOutcome[] = [];
-      for (const doc of documents) {
-        const party = partyOf(doc);
-        const resolved = doc.kind === 'sales_invoice' ? customers : vendors;
-        const partyId = resolved.ids.get(party.id);
-        if (!partyId) {
-          refused.push({ documentId: doc.documentId, status: 'failed', errors: [{ message: resolved.failures.get(party.id) ?? `no QuickBooks record for "${party.name}"`, field: 'contact' }] });
-          continue;
-        }
-        const mapped = toQuickBooksDocument(doc, partyId, { accountFor: accountFor(doc), itemFor: (accountId) => items.get(accountId) ?? '' });
-        if ('errors' in mapped) {
-          refused.push({ documentId: doc.documentId, status: 'failed', errors: mapped.errors });
-          continue;
-        }
-        request.BatchItemRequest.push({ bId: String(documentIds.length), operation: 'create', [mapped.entity]: mapped.body });
-        documentIds.push(doc.documentId);
-      }
-      return { request, documentIds, refused };
+    prepareBatch(session, documents) {
+      return planBatch({ deps, session, accountFor, itemsFor: (accounts) => itemsFor(session, accounts) }, documents);
     },
 
-    async sendBatch(session, batch, idempotencyKey) {
-      const body = await callQuickBooks<BatchResponse>(deps, session, 'batch create', {
-        method: 'POST',
-        path: 'batch',
-        // requestid (≤ 50 characters) makes the whole batch idempotent at QuickBooks.
-        query: { requestid: idempotencyKey.slice(0, 50) },
-        body: batch.request,
-      });
-      const byBId = new Map((body.BatchItemResponse ?? []).map((r) => [r.bId, r]));
-      return batch.documentIds.map((documentId, index): DocumentOutcome => {
-        const item = byBId.get(String(index));
-        if (!item) return { documentId, status: 'failed', errors: [{ message: 'QuickBooks returned no result for this document' }] };
-        if (item.Fault) return { documentId, status: 'failed', errors: faultMessages(item) };
-        const entity = (item.Invoice ?? item.Bill) as { Id?: string; DocNumber?: string } | undefined;
-        if (!entity?.Id) return { documentId, status: 'failed', errors: [{ message: 'QuickBooks returned no record for this document' }] };
-        return { documentId, status: 'synced', providerId: entity.Id, providerNumber: entity.DocNumber ?? null };
-      });
+    sendBatch(session, batch, idempotencyKey) {
+      return sendPlannedBatch(deps, session, batch.request as QboBatchRequest, batch.documentIds, idempotencyKey);
     },
 
     checkDefaults(defaults, catalog) {

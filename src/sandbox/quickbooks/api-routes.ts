@@ -54,7 +54,7 @@ export function apiRoutes(ctx: SandboxContext): Hono<ApiEnv> {
   app.post('/:entity', (c) => answer(c, () => {
     const entity = entityByName(c.req.param('entity'));
     if (!entity) throw err.invalid('entity', `${c.req.param('entity')} is not supported by the sandbox`);
-    return writeEntity(c.get('company'), entity, c.get('body'), c.req.query('operation'), ctx.clock.now());
+    return writeEntity(c.get('company'), entity, c.get('body'), c.req.query('operation'), ctx.clock.now(), c.req.query('include'));
   }));
   return app;
 }

@@ -31,7 +31,7 @@ export function runCdc(s: CompanyState, entitiesParam: string | undefined, chang
   return { CDCResponse: [{ QueryResponse: responses }] };
 }
 
-const BATCH_ENTITIES: EntityName[] = ['Invoice', 'Bill', 'Customer', 'Vendor', 'PurchaseOrder'];
+const BATCH_ENTITIES: EntityName[] = ['Invoice', 'Bill', 'Customer', 'Vendor', 'PurchaseOrder', 'Payment', 'CreditMemo', 'RefundReceipt'];
 
 /** `POST /batch`: each item succeeds or fails on its own; answers 200 unless the envelope is invalid. */
 export function runBatch(s: CompanyState, body: unknown, nowMs: number): JsonObject {
@@ -49,9 +49,11 @@ export function runBatch(s: CompanyState, body: unknown, nowMs: number): JsonObj
       if (typeof item.Query === 'string') return { bId, QueryResponse: runQuery(s, item.Query) };
       const keys = BATCH_ENTITIES.filter((e) => item[e] !== undefined);
       const entity = keys[0];
-      if (keys.length !== 1 || !entity) throw err.invalid('BatchItemRequest', 'each item needs exactly one entity (Invoice, Bill, Customer, Vendor, PurchaseOrder) or a Query');
+      if (keys.length !== 1 || !entity) throw err.invalid('BatchItemRequest', `each item needs exactly one entity (${BATCH_ENTITIES.join(', ')}) or a Query`);
       const op = typeof item.operation === 'string' ? item.operation : 'create';
-      return { bId, ...writeEntity(s, entity, item[entity], op, nowMs) };
+      // `optionsData: 'void'` on an update voids (payments; invoices also take operation 'void').
+      const options = typeof item.optionsData === 'string' ? item.optionsData : undefined;
+      return { bId, ...writeEntity(s, entity, item[entity], op, nowMs, options) };
     } catch (e) {
       if (!(e instanceof QboError)) throw e;
       return { bId, Fault: { Error: e.errors.map((x) => ({ ...x })), type: 'ValidationFault' } };

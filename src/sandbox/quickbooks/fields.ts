@@ -4,7 +4,8 @@ import type { EntityName } from './types.ts';
 
 /** Read-only properties a client may echo back from a read; accepted and ignored. */
 export const READ_ONLY = new Set(['Id', 'SyncToken', 'MetaData', 'domain', 'sparse', 'status', 'FullyQualifiedName', 'TotalAmt',
-  'Balance', 'HomeBalance', 'HomeTotalAmt', 'BalanceWithJobs', 'InvoiceLink', 'DeliveryInfo', 'Level', 'IsProject']);
+  'Balance', 'HomeBalance', 'HomeTotalAmt', 'BalanceWithJobs', 'InvoiceLink', 'DeliveryInfo', 'Level', 'IsProject', 'UnappliedAmt',
+  'RemainingCredit']);
 
 const PERSON = ['Title', 'GivenName', 'MiddleName', 'FamilyName', 'Suffix', 'CompanyName', 'DisplayName', 'PrintOnCheckName', 'Active',
   'PrimaryEmailAddr', 'PrimaryPhone', 'Mobile', 'Fax', 'AlternatePhone', 'WebAddr', 'BillAddr', 'Notes', 'CurrencyRef',
@@ -26,6 +27,13 @@ export const WRITABLE: Partial<Record<EntityName, Set<string>>> = {
   Bill: new Set([...TXN, 'VendorRef', 'APAccountRef', 'VendorAddr', 'IncludeInAnnualTPAR']),
   PurchaseOrder: new Set([...TXN, 'VendorRef', 'APAccountRef', 'POStatus', 'POEmail', 'EmailStatus', 'Memo', 'ShipAddr',
     'VendorAddr', 'ShipTo', 'ShipMethodRef', 'ClassRef', 'CustomField', 'PrintStatus']),
+  CreditMemo: new Set([...TXN, 'CustomerRef', 'CustomerMemo', 'BillEmail', 'BillAddr', 'ShipAddr', 'ApplyTaxAfterDiscount',
+    'PrintStatus', 'EmailStatus', 'ClassRef', 'CustomField']),
+  RefundReceipt: new Set([...TXN, 'CustomerRef', 'CustomerMemo', 'BillEmail', 'BillAddr', 'ShipAddr', 'ApplyTaxAfterDiscount',
+    'PrintStatus', 'DepositToAccountRef', 'PaymentMethodRef', 'PaymentRefNum', 'ClassRef', 'CustomField']),
+  // Payment lines are links to invoices and credit memos, not sales lines (see payments.ts).
+  Payment: new Set(['Line', 'TxnDate', 'CustomerRef', 'TotalAmt', 'DepositToAccountRef', 'PaymentMethodRef', 'PaymentRefNum',
+    'PrivateNote', 'CurrencyRef', 'ExchangeRate', 'ARAccountRef', 'ProcessPayment', 'TxnSource', 'CreditCardPayment', 'TransactionLocationType']),
   Item: new Set(['Name', 'Sku', 'Description', 'Active', 'Type', 'Taxable', 'UnitPrice', 'PurchaseCost', 'PurchaseDesc',
     'IncomeAccountRef', 'ExpenseAccountRef', 'AssetAccountRef', 'TrackQtyOnHand', 'QtyOnHand', 'InvStartDate', 'SalesTaxCodeRef',
     'PurchaseTaxCodeRef', 'SubItem', 'ParentRef', 'ClassRef']),
@@ -47,6 +55,8 @@ export const DETAIL_FIELDS: Record<string, Set<string>> = {
 /** Which line detail types each transaction accepts. */
 export const LINE_TYPES: Partial<Record<EntityName, Set<string>>> = {
   Invoice: new Set(['SalesItemLineDetail', 'DescriptionOnly', 'SubTotalLineDetail']),
+  CreditMemo: new Set(['SalesItemLineDetail', 'DescriptionOnly', 'SubTotalLineDetail']),
+  RefundReceipt: new Set(['SalesItemLineDetail', 'DescriptionOnly', 'SubTotalLineDetail']),
   Bill: new Set(['AccountBasedExpenseLineDetail', 'ItemBasedExpenseLineDetail']),
   PurchaseOrder: new Set(['AccountBasedExpenseLineDetail', 'ItemBasedExpenseLineDetail']),
 };

@@ -6,7 +6,9 @@ import { faultControls } from '../shared/faults.ts';
 import { startSandboxServer } from '../shared/server.ts';
 import { API_PREFIX, AUTHORIZE_PREFIX, createApp, OAUTH_PREFIX } from './app.ts';
 import type { Consent, SandboxContext } from './context.ts';
-import { entityByName, patchEntity, removeEntity } from './entities.ts';
+import { entityByName, patchEntity, removeEntity, voidEntity } from './entities.ts';
+import { addPaymentInQuickBooks, moveQuickBooksPayment } from './in-quickbooks.ts';
+import type { PaymentInQuickBooks } from './in-quickbooks.ts';
 import { createFaults } from './faults.ts';
 import type { FailOptions, FaultTarget } from './faults.ts';
 import { createIdTokenSigner } from './id-token.ts';
@@ -25,6 +27,7 @@ import type { SendWebhookOptions, WebhookEventInput, WebhookResult } from './web
 export type { Consent } from './context.ts';
 export type { FailOptions, FaultTarget, QueryMatch } from './faults.ts';
 export type { SeedEntity } from './seeding.ts';
+export type { PaymentInQuickBooks } from './in-quickbooks.ts';
 export type { AddCompanyInput } from './store.ts';
 export type { GrantTokensOptions, TokenResponse } from './test-grant.ts';
 export type { SendWebhookOptions, WebhookEventInput, WebhookOperation, WebhookResult } from './webhooks.ts';
@@ -66,6 +69,10 @@ export interface QuickBooksSandbox extends SandboxHandleBase<RequestLogEntry, To
   vendors(realmId: string): JsonObject[];
   purchaseOrders(realmId: string): JsonObject[];
   items(realmId: string): JsonObject[];
+  /** Live payments (voided ones included, with zero amounts), credit memos and refund receipts. */
+  payments(realmId: string): JsonObject[];
+  creditMemos(realmId: string): JsonObject[];
+  refundReceipts(realmId: string): JsonObject[];
   /** Any entity type (`'Account'`, `'TaxCode'`, ...), deleted ones included as `{ status: 'Deleted' }` tombstones. */
   entities(realmId: string, entity: EntityName): JsonObject[];
   addCustomers(realmId: string, list: SeedEntity[]): JsonObject[];
@@ -74,8 +81,14 @@ export interface QuickBooksSandbox extends SandboxHandleBase<RequestLogEntry, To
   addItems(realmId: string, list: SeedEntity[]): JsonObject[];
   /** A change made in QuickBooks: sparse merge (null removes), SyncToken + 1, LastUpdatedTime strictly later. */
   updateEntity(realmId: string, entity: EntityName | string, id: string, patch: Record<string, unknown>): JsonObject;
-  /** Delete a transaction in QuickBooks (kept as a tombstone that CDC reports). */
+  /** Delete a transaction in QuickBooks (kept as a tombstone that CDC reports); a deleted payment gives its invoices their balance back. */
   deleteEntity(realmId: string, entity: EntityName | string, id: string): void;
+  /** Void an Invoice or Payment in QuickBooks: zero amounts, "Voided" in PrivateNote, linked payments released. */
+  voidEntity(realmId: string, entity: EntityName | string, id: string): JsonObject;
+  /** A user receiving a payment in QuickBooks and applying it to invoices (validated as the API does). */
+  addPaymentInQuickBooks(realmId: string, payment: PaymentInQuickBooks): JsonObject;
+  /** A user moving a payment in QuickBooks to other invoices / amounts (SyncToken + 1 on it and every invoice touched). */
+  moveQuickBooksPayment(realmId: string, paymentId: string, move: { lines: PaymentInQuickBooks['lines']; credits?: PaymentInQuickBooks['credits']; total?: number }): JsonObject;
   sendWebhook(targetUrl: string, events: WebhookEventInput[], opts?: SendWebhookOptions): Promise<WebhookResult>;
   /** Run the consent + code exchange over HTTP, as a consenting user would. */
   grantTokens(opts?: GrantTokensOptions): Promise<TokenResponse>;
@@ -138,6 +151,9 @@ export async function startQuickBooksSandbox(opts: QuickBooksSandboxOptions = {}
     vendors: (r) => list(r, 'Vendor'),
     purchaseOrders: (r) => list(r, 'PurchaseOrder'),
     items: (r) => list(r, 'Item'),
+    payments: (r) => list(r, 'Payment'),
+    creditMemos: (r) => list(r, 'CreditMemo'),
+    refundReceipts: (r) => list(r, 'RefundReceipt'),
     entities: (r, e) => list(r, entity(e), true),
     addCustomers: (r, l) => seedEntities(company(r), 'Customer', l, clock.now()),
     addVendors: (r, l) => seedEntities(company(r), 'Vendor', l, clock.now()),
@@ -145,6 +161,9 @@ export async function startQuickBooksSandbox(opts: QuickBooksSandboxOptions = {}
     addItems: (r, l) => seedEntities(company(r), 'Item', l, clock.now()),
     updateEntity: (r, e, id, patch) => patchEntity(company(r), entity(e), id, patch as JsonObject, clock.now()),
     deleteEntity: (r, e, id) => removeEntity(company(r), entity(e), id, clock.now()),
+    voidEntity: (r, e, id) => voidEntity(company(r), entity(e), id, clock.now()),
+    addPaymentInQuickBooks: (r, p) => addPaymentInQuickBooks(company(r), p, clock.now()),
+    moveQuickBooksPayment: (r, id, move) => moveQuickBooksPayment(company(r), id, move, clock.now()),
     sendWebhook: (target, events, o) => webhooks.send(target, events, o),
     grantTokens: (o) => grantTokens(ctx, o),
     reset() {

@@ -108,7 +108,9 @@ export function seedTax(country: Country): { codes: SeedRow[]; rates: SeedRow[] 
   return { codes, rates };
 }
 
+const TXN_ENTITIES = new Set<EntityName>(['Invoice', 'Bill', 'PurchaseOrder', 'Payment', 'CreditMemo', 'RefundReceipt']);
+
 /** Entities with their own Id sequence (transactions share one, as in QuickBooks). */
 export function idSequence(entity: EntityName): string {
-  return entity === 'Invoice' || entity === 'Bill' || entity === 'PurchaseOrder' ? 'Txn' : entity;
+  return TXN_ENTITIES.has(entity) ? 'Txn' : entity;
 }

@@ -40,7 +40,7 @@ export function seedEntities(s: CompanyState, entity: EntityName, list: SeedEnti
       const { Id, MetaData, ...body } = raw;
       if (Id !== undefined && table(s, entity).has(String(Id))) throw new Error(`${entity} ${String(Id)} already exists`);
       checkFields(entity, body as JsonObject);
-      const fields = withoutNulls(input(body as JsonObject));
+      const fields = withoutNulls(input(body as JsonObject, entity));
       const data = entity === 'Item' ? itemData(s, fields, undefined) : buildData(s, entity, fields, undefined, nowMs);
       const createdMs = time(MetaData?.CreateTime, now, 'CreateTime');
       const updatedMs = time(MetaData?.LastUpdatedTime, Math.max(now, createdMs), 'LastUpdatedTime');

@@ -7,7 +7,11 @@ import { table } from './store.ts';
 import type { CompanyState } from './store.ts';
 import type { Json, JsonObject } from './types.ts';
 
-export type TxnEntity = 'Invoice' | 'Bill' | 'PurchaseOrder';
+export type TxnEntity = 'Invoice' | 'Bill' | 'PurchaseOrder' | 'CreditMemo' | 'RefundReceipt';
+
+/** Sales transactions: a customer, item lines, the tax codes' sales rates. */
+export const SALES_TXNS = new Set<TxnEntity>(['Invoice', 'CreditMemo', 'RefundReceipt']);
+const BANK_TYPES = new Set(['Bank', 'Other Current Asset', 'Credit Card']);
 
 const EXPENSE_TYPES = new Set(['Expense', 'Cost of Goods Sold', 'Other Expense']);
 const TAX_MODES = new Set(['TaxExcluded', 'TaxInclusive', 'NotApplicable']);
@@ -79,7 +83,7 @@ function computeTax(s: CompanyState, entity: TxnEntity, lines: BuiltLine[], mode
   for (const l of lines) {
     if (!l.taxCodeId) continue;
     const code = table(s, 'TaxCode').get(l.taxCodeId);
-    const list = code?.data[entity === 'Invoice' ? 'SalesTaxRateList' : 'PurchaseTaxRateList'];
+    const list = code?.data[SALES_TXNS.has(entity) ? 'SalesTaxRateList' : 'PurchaseTaxRateList'];
     const details = isObject(list) && Array.isArray(list.TaxRateDetail) ? list.TaxRateDetail : [];
     for (const d of details) {
       const rateId = isObject(d) ? refValue(d.TaxRateRef) : undefined;
@@ -110,7 +114,7 @@ function docNumber(s: CompanyState, entity: TxnEntity, d: JsonObject, selfId: st
     throw new QboError('2050', 'String length specified does not match the supported length',
       `String length is either shorter or longer than supported by specification. Min:0 Max:21 supported. Supplied length:${given.length}`, 'DocNumber');
   }
-  if (entity === 'Bill') return given;
+  if (entity !== 'Invoice' && entity !== 'PurchaseOrder') return given;
   const used = (n: string): string | undefined =>
     [...table(s, entity).values()].find((r) => !r.deleted && r.Id !== selfId && r.data.DocNumber === n)?.Id;
   if (given !== undefined && given !== '') {
@@ -129,7 +133,7 @@ function docNumber(s: CompanyState, entity: TxnEntity, d: JsonObject, selfId: st
 
 /** Full stored data for a transaction from a (merged) write body; throws QboError on validation failures. */
 export function buildTransaction(s: CompanyState, entity: TxnEntity, d: JsonObject, selfId: string | undefined, nowMs: number): JsonObject {
-  const party: JsonObject = entity === 'Invoice'
+  const party: JsonObject = SALES_TXNS.has(entity)
     ? { CustomerRef: ref(resolveRef(s, 'Customer', 'CustomerRef', d.CustomerRef)) }
     : { VendorRef: ref(resolveRef(s, 'Vendor', 'VendorRef', d.VendorRef)) };
   const cur = currencyOf(s.company.country);
@@ -155,12 +159,24 @@ export function buildTransaction(s: CompanyState, entity: TxnEntity, d: JsonObje
   const number = docNumber(s, entity, d, selfId);
   const out: JsonObject = {
     ...d, ...party, TxnDate: txnDate, CurrencyRef: { value: cur.code, name: cur.name },
-    Line: entity === 'Invoice' ? [...lines.map((l) => l.line), { Amount: round2(lines.reduce((a, l) => a + l.amount, 0)), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} }] : lines.map((l) => l.line),
+    Line: SALES_TXNS.has(entity) ? [...lines.map((l) => l.line), { Amount: round2(lines.reduce((a, l) => a + l.amount, 0)), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} }] : lines.map((l) => l.line),
     TxnTaxDetail: tax.detail, TotalAmt: tax.total,
   };
   if (number !== undefined) out.DocNumber = number;
   if (s.company.country !== 'US') out.GlobalTaxCalculation = mode;
-  if (entity === 'Invoice') {
+  if (entity === 'CreditMemo') {
+    // What is applied to invoices is taken off by links.ts (Balance and RemainingCredit).
+    Object.assign(out, { Balance: tax.total, RemainingCredit: tax.total, ApplyTaxAfterDiscount: false,
+      PrintStatus: d.PrintStatus ?? 'NeedToPrint', EmailStatus: d.EmailStatus ?? 'NotSet' });
+  } else if (entity === 'RefundReceipt') {
+    // Money paid out at once: it needs the account it is paid from.
+    if (d.DepositToAccountRef === undefined) throw err.required('DepositToAccountRef');
+    const acc = resolveRef(s, 'Account', 'DepositToAccountRef', d.DepositToAccountRef);
+    if (!BANK_TYPES.has(String(acc.data.AccountType))) {
+      throw err.business(`Account "${String(acc.data.Name)}" (${String(acc.data.AccountType)}) cannot be used to pay a refund. Choose a bank account.`, 'DepositToAccountRef');
+    }
+    Object.assign(out, { DepositToAccountRef: ref(acc), Balance: 0, ApplyTaxAfterDiscount: false, PrintStatus: d.PrintStatus ?? 'NotSet' });
+  } else if (entity === 'Invoice') {
     Object.assign(out, { DueDate: d.DueDate ?? addDays(txnDate, 30), Balance: tax.total, Deposit: 0, ApplyTaxAfterDiscount: false,
       PrintStatus: d.PrintStatus ?? 'NeedToPrint', EmailStatus: d.EmailStatus ?? 'NotSet' });
   } else {

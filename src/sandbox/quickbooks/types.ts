@@ -9,10 +9,11 @@ export type { SandboxClock } from '../shared/clock.ts';
 export type Country = 'US' | 'UK' | 'CA' | 'AU';
 
 /** Entity types the sandbox knows, spelt as in QuickBooks' JSON (`{"Invoice": {...}}`). */
-export type EntityName = 'Account' | 'TaxCode' | 'TaxRate' | 'Item' | 'Customer' | 'Vendor' | 'Invoice' | 'Bill' | 'PurchaseOrder';
+export type EntityName = 'Account' | 'TaxCode' | 'TaxRate' | 'Item' | 'Customer' | 'Vendor' | 'Invoice' | 'Bill' | 'PurchaseOrder'
+  | 'Payment' | 'CreditMemo' | 'RefundReceipt';
 
 export const ENTITY_NAMES: readonly EntityName[] = [
-  'Account', 'TaxCode', 'TaxRate', 'Item', 'Customer', 'Vendor', 'Invoice', 'Bill', 'PurchaseOrder',
+  'Account', 'TaxCode', 'TaxRate', 'Item', 'Customer', 'Vendor', 'Invoice', 'Bill', 'PurchaseOrder', 'Payment', 'CreditMemo', 'RefundReceipt',
 ];
 
 /** One stored entity. `data` holds every field except Id, SyncToken, MetaData, domain and sparse. */
@@ -25,6 +26,8 @@ export interface EntityRecord {
   data: JsonObject;
   /** Deleted transactions stay as tombstones for change data capture. */
   deleted?: boolean;
+  /** Voided transactions stay readable with zero amounts ("Voided" in PrivateNote); they cannot be edited. */
+  voided?: boolean;
 }
 
 export interface Company {
