@@ -67,8 +67,8 @@ export async function startQuickBooksProvider(opts: { logger: Logger }): Promise
       return { id: company.realmId, name: company.name, detail: `${company.country}, realm ${company.realmId}` };
     },
     // Accounts and tax codes by id, as a fresh UK sandbox company has them.
-    defaults: { sales_invoice_account: '79', purchase_bill_account: '78', tax_code_mappings: { '20': '2', '5': '3', '0': '4' }, auto_push_invoices: true },
-    defaultsText: 'sales account 79 (Sales of Product Income), purchase account 78 (Purchases), VAT 20% → tax code 2, 5% → 3, 0% → 4, automatic invoice push on',
+    defaults: { sales_invoice_account: '79', purchase_bill_account: '78', tax_code_mappings: { '20': '2', '5': '3', '0': '4' }, auto_push_invoices: true, payments_bank_account: '35' },
+    defaultsText: 'sales account 79 (Sales of Product Income), purchase account 78 (Purchases), VAT 20% → tax code 2, 5% → 3, 0% → 4, automatic invoice push on, payments through account 35 (Checking)',
     now: () => sandbox.now(),
     calls: (realmId) => sandbox.requests.filter((r) => r.realmId === realmId).map(toCall),
     throttling(realmId) {

@@ -55,8 +55,8 @@ export async function startXeroProvider(opts: { logger: Logger }): Promise<DemoP
       await connectThroughOAuth(client, tenantId, 'xero');
       return { id: org.OrganisationID, name: org.Name, detail: org.Version };
     },
-    defaults: { sales_invoice_account: '200', purchase_bill_account: '300', send_as: 'approved' },
-    defaultsText: 'sales account 200, purchase account 300, send as approved',
+    defaults: { sales_invoice_account: '200', purchase_bill_account: '300', send_as: 'approved', payments_bank_account: '090' },
+    defaultsText: 'sales account 200, purchase account 300, send as approved, payments through bank account 090',
     now: () => sandbox.now(),
     calls: (orgId) => sandbox.requests.filter((r) => r.tenantId === orgId).map(toCall),
     throttling(orgId) {
