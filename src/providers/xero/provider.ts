@@ -4,9 +4,8 @@ import { CAPABILITIES } from '../capabilities.ts';
 import { cachedCatalog } from '../catalog.ts';
 import type { AccountingProvider, DocumentOutcome, ProviderOAuth, ProviderSession } from '../types.ts';
 import { callXero, type XeroClientDeps } from './client.ts';
-import { resolveXeroContacts } from './contacts.ts';
-import { partyOf } from '../party.ts';
-import { toXeroInvoice, type XeroInvoiceModel } from './mapping.ts';
+import { mapDocuments } from './map-documents.ts';
+import { toXeroInvoice } from './mapping.ts';
 import { createXeroRecords } from './records.ts';
 import { chooseTaxType, type XeroTaxRate } from './tax.ts';
 import { accountProblems } from '../check-accounts.ts';
@@ -48,30 +47,12 @@ export function createXeroProvider(deps: XeroClientDeps & { db: Database; oauth:
     async prepareBatch(session, documents) {
       const lane = documents[0] ? CAPABILITIES.xero.lane(documents[0].kind, documents[0].operation) : 'Invoices:create';
       if (lane !== 'Invoices:create') return prepareLane(deps, session, lane, documents, taxRates);
-      const { contactIds, failures } = await resolveXeroContacts(deps, session, documents.map(partyOf));
-      let rates = await taxRates(session);
-      const invoices: XeroInvoiceModel[] = [];
-      const documentIds: string[] = [];
-      const refused: DocumentOutcome[] = [];
-      for (const doc of documents) {
-        const party = partyOf(doc);
-        const contactId = contactIds.get(party.id);
-        if (!contactId) {
-          refused.push({ documentId: doc.documentId, status: 'failed', errors: [{ message: failures.get(party.id) ?? `no Xero contact for "${party.name}"`, field: 'contact' }] });
-          continue;
-        }
-        let mapped = toXeroInvoice(doc, contactId, rates);
-        if ('errors' in mapped && mapped.errors.some((e) => e.field === 'tax_rate')) {
-          rates = await taxRates(session, true); // the organisation may have added a rate since
-          mapped = toXeroInvoice(doc, contactId, rates);
-        }
-        if ('errors' in mapped) {
-          refused.push({ documentId: doc.documentId, status: 'failed', errors: mapped.errors });
-          continue;
-        }
-        invoices.push(mapped.invoice);
-        documentIds.push(doc.documentId);
-      }
+      const { mapped, refused } = await mapDocuments(deps, session, documents, taxRates, (doc, contactId, rates) => {
+        const result = toXeroInvoice(doc, contactId, rates);
+        return 'errors' in result ? result : { model: result.invoice };
+      });
+      const invoices = mapped.map((m) => m.model);
+      const documentIds = mapped.map((m) => m.doc.documentId);
       return { request: { invoices }, documentIds, refused };
     },
 
