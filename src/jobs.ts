@@ -9,7 +9,7 @@ export interface TaskPayloads {
   import_records: { tenant_id: string; run_id: string; kind: 'contacts' | 'purchase_orders'; dry_run: boolean };
   schedule_imports: Record<string, never>;
   sweep_deliveries: Record<string, never>;
-  refresh_record: { tenant_id: string; kind: 'contact' | 'purchase_order' | 'invoice' | 'payment'; provider_id: string };
+  refresh_record: { tenant_id: string; kind: 'contact' | 'purchase_order' | 'payment'; provider_id: string };
   /** Payments in: read the tenant's invoices waiting in invoice_refreshes, many per call. */
   refresh_invoices: { tenant_id: string };
   /** Change feed: deliver the tenant's undelivered events to PLATFORM_WEBHOOK_URL, in order. */

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPABILITIES } from '../src/providers/capabilities.ts';
-import type { AccountingProvider, DocumentOutcome } from '../src/providers/types.ts';
+import type { AccountingProvider } from '../src/providers/types.ts';
 import type { XeroSandbox } from '../src/sandbox/xero/index.ts';
 import type { Harness } from './helpers/harness.ts';
-import { connectXero, invoiceSource, pushDoc, pushThroughXero, relatedTo, startXeroHarness } from './helpers/xero.ts';
+import { connectXero, invoiceSource, pushDoc, pushThroughXero, relatedTo, startXeroHarness, synced } from './helpers/xero.ts';
 
 // The Xero provider's invoice and credit-note lanes, against the sandbox through a connected session.
 let h: Harness;
@@ -18,10 +18,6 @@ afterAll(async () => {
   await close();
 });
 
-const synced = (o: DocumentOutcome | undefined) => {
-  if (o?.status !== 'synced') throw new Error(`expected synced, got ${JSON.stringify(o)}`);
-  return o;
-};
 async function connect(tenantId: string) {
   const { org } = await connectXero(h, sb, tenantId, `Org ${tenantId}`);
   return org.OrganisationID;

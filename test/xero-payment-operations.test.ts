@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccountingProvider, DocumentOutcome, RelatedDocument } from '../src/providers/types.ts';
+import type { AccountingProvider, RelatedDocument } from '../src/providers/types.ts';
 import type { XeroSandbox } from '../src/sandbox/xero/index.ts';
 import { client } from '../src/sandbox/xero/testing.ts';
 import type { Harness } from './helpers/harness.ts';
-import { batchKey, connectXero, invoiceSource, pushDoc, pushThroughXero, relatedTo, startXeroHarness } from './helpers/xero.ts';
+import { batchKey, connectXero, invoiceSource, pushDoc, pushThroughXero, relatedTo, startXeroHarness, synced } from './helpers/xero.ts';
 
 // The Xero provider's payment lanes (Payments:create, Payments:change) and the payments-in reads.
 let h: Harness;
@@ -18,10 +18,6 @@ afterAll(async () => {
   await close();
 });
 
-const synced = (o: DocumentOutcome | undefined) => {
-  if (o?.status !== 'synced') throw new Error(`expected synced, got ${JSON.stringify(o)}`);
-  return o;
-};
 
 /** A connected organisation with two approved invoices of 240.00 (inv_a, inv_b), as `related` for payments. */
 async function withInvoices(tenantId: string) {

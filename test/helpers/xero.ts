@@ -87,3 +87,9 @@ export async function pushThroughXero(h: Harness, provider: AccountingProvider, 
   const outcomes = prepared.documentIds.length > 0 ? await provider.sendBatch(session, prepared, key) : [];
   return { prepared, outcomes, refused: prepared.refused, key, session };
 }
+
+/** The outcome, which must be synced (narrowed for the assertions that follow). */
+export const synced = (o: DocumentOutcome | undefined) => {
+  if (o?.status !== 'synced') throw new Error(`expected synced, got ${JSON.stringify(o)}`);
+  return o;
+};

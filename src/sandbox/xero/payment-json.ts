@@ -23,26 +23,15 @@ export function paymentSummary(p: PaymentRecord): JsonObject {
  */
 export function paymentJson(org: OrgState, p: PaymentRecord): JsonObject {
   const account = org.accounts.find((a) => a.Code === p.AccountCode);
-  let document: JsonObject;
-  if (p.target.kind === 'invoice') {
-    const inv = org.invoices.get(p.target.id);
-    document = {
-      Type: inv?.Type ?? 'ACCREC',
-      InvoiceID: p.target.id,
-      InvoiceNumber: inv?.InvoiceNumber ?? '',
-      Contact: inv ? contactSummary(org, inv.ContactID) : {},
-      CurrencyCode: p.CurrencyCode,
-    };
-  } else {
-    const cn = org.creditNotes.get(p.target.id);
-    document = {
-      Type: cn?.Type ?? 'ACCRECCREDIT',
-      InvoiceID: p.target.id,
-      InvoiceNumber: cn?.CreditNoteNumber ?? '',
-      Contact: cn ? contactSummary(org, cn.ContactID) : {},
-      CurrencyCode: p.CurrencyCode,
-    };
-  }
+  const target = p.target.kind === 'invoice' ? org.invoices.get(p.target.id) : org.creditNotes.get(p.target.id);
+  const number = !target ? '' : 'InvoiceNumber' in target ? target.InvoiceNumber : target.CreditNoteNumber;
+  const document: JsonObject = {
+    Type: target?.Type ?? (p.target.kind === 'invoice' ? 'ACCREC' : 'ACCRECCREDIT'),
+    InvoiceID: p.target.id,
+    InvoiceNumber: number,
+    Contact: target ? contactSummary(org, target.ContactID) : {},
+    CurrencyCode: p.CurrencyCode,
+  };
   return {
     PaymentID: p.PaymentID,
     Date: msDate(p.dateMs),
