@@ -113,6 +113,21 @@ describe.each([
     expect(p.ops.invoice(orgId, 'W-1')).toMatchObject({ amountDue: 19 });
   });
 
+  it('a payment recorded while an edit of its invoice is on its way waits for the edit, then pays the new total', async () => {
+    const { orgId } = await setup('t_edpay');
+    await sync('t_edpay', invoiceEvent('t_edpay', 'inv_ep', { number: 'EP-1' }));
+    // Version 2 raises the total from 24.00 to 36.00; the payment pays the new total in full.
+    await p.h.sendOps(invoiceEvent('t_edpay', 'inv_ep', { number: 'EP-1', version: 2, lines: [{ description: 'Widget', quantity: '3', unit_price: '10.00', tax_rate: '20', category: 'sales' }] }));
+    const pay = await p.h.sendOps(paymentEvent('t_edpay', 'pay_ep', { amount: '36.00', allocations: [{ invoice_id: 'inv_ep', amount: '36.00' }] }));
+    await settle('t_edpay');
+    await settle('t_edpay');
+    const history = await db().selectFrom('document_events').select(['to_status', 'reason']).where('document_id', '=', pay.body.document_id).orderBy('id').execute();
+    expect(history).toContainEqual({ to_status: 'held', reason: expect.stringMatching(/^waiting for invoice inv_ep version 2 \((received|queued)\) to be synced$/) });
+    expect(await doc(pay.body.document_id)).toMatchObject({ status: 'synced' });
+    expect(p.ops.invoice(orgId, 'EP-1')).toMatchObject({ total: 36, amountDue: 0 });
+    expect(p.ops.payments(orgId).flatMap((x) => x.on)).toEqual([{ number: 'EP-1', amount: 36 }]);
+  });
+
   it('a lost response on a payment leaves exactly one payment', async () => {
     const { orgId } = await setup('t_lost');
     await sync('t_lost', invoiceEvent('t_lost', 'inv_l', { number: 'L-1' }));

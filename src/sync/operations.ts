@@ -1,5 +1,5 @@
 import type { Database, Tx } from '../db/database.ts';
-import type { Document, DocumentKind } from '../db/schema.ts';
+import type { Document, DocumentKind, DocumentStatus } from '../db/schema.ts';
 import type { DocumentOperation, RelatedDocument } from '../providers/types.ts';
 import { WAITING_PREFIX } from '../documents/lifecycle.ts';
 
@@ -14,6 +14,9 @@ export function operationOf(doc: Pick<Document, 'source' | 'provider_id' | 'sour
   if (voided) return 'void';
   return doc.source_version > (doc.synced_version ?? 0) ? 'update' : 'nothing';
 }
+
+/** Statuses in which a document's newer version is on its way to the provider (not failed, not voided). */
+const EDIT_IN_FLIGHT: ReadonlySet<DocumentStatus> = new Set(['received', 'held', 'queued', 'pushing', 'uncertain']);
 
 /** A document another one refers to, by kind and platform id. */
 export interface Reference {
@@ -58,7 +61,7 @@ export async function resolveReferences(
   if (refs.length === 0) return { related, waiting: null };
   const rows = await db
     .selectFrom('documents')
-    .select(['id', 'kind', 'source_id', 'status', 'provider_id', 'source'])
+    .select(['id', 'kind', 'source_id', 'status', 'provider_id', 'source', 'source_version', 'synced_version'])
     .where('tenant_id', '=', tenantId)
     .where((eb) => eb.or(refs.map((r) => eb.and([eb('kind', '=', r.kind), eb('source_id', '=', r.sourceId)]))))
     .execute();
@@ -70,6 +73,12 @@ export async function resolveReferences(
     if (!row || !row.provider_id || row.status === 'voided') {
       keys.push(referenceKey(ref));
       missing.push(`${LABEL[ref.kind]} ${ref.sourceId} (${!row ? 'not received yet' : row.status === 'voided' ? 'voided' : row.status})`);
+      continue;
+    }
+    if (row.source_version > (row.synced_version ?? 0) && EDIT_IN_FLIGHT.has(row.status)) {
+      // Money applied before a pending edit would land on the old total, and Xero refuses to edit a paid invoice.
+      keys.push(referenceKey(ref));
+      missing.push(`${LABEL[ref.kind]} ${ref.sourceId} version ${row.source_version} (${row.status})`);
       continue;
     }
     const source = row.source as { customer?: RelatedDocument['party']; currency?: string };

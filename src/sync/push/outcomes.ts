@@ -40,9 +40,11 @@ export async function applyOutcomes(db: Database, feed: FeedWriter, batchId: str
         items.push({ itemType: 'document', itemId: doc.id, outcome: 'failed', message, errors: outcome.errors });
         await transition(tx, doc, 'failed', { reason: message, patch: { last_error: JSON.stringify({ operation: claimed.operation, version: claimed.version, provider_errors: outcome.errors }) } });
         await finishAttempts(tx, batchId, [doc.id], 'failed', () => outcome.errors);
+        // A refused edit leaves the provider's copy as it was: what waited for the edit goes on with it.
+        if (claimed.operation === 'update') nowAtProvider.push(referenceKey({ kind: doc.kind, sourceId: doc.source_id }));
         continue;
       }
-      if (claimed.operation === 'create') nowAtProvider.push(referenceKey({ kind: doc.kind, sourceId: doc.source_id }));
+      if (claimed.operation !== 'void') nowAtProvider.push(referenceKey({ kind: doc.kind, sourceId: doc.source_id }));
       const voided = claimed.operation === 'void';
       const label = outcome.providerNumber ?? outcome.providerId;
       events.push(
