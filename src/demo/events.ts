@@ -1,6 +1,6 @@
 /**
- * The demo's ops events, shaped like the platform's (DESIGN.md): three shipped sales orders for
- * different customers and one supplier bill. Each run starts on a fresh database, so the ids
+ * The demo's ops events, shaped like the platform's (DESIGN.md): three shipped sales orders (two
+ * for the same customer) and one supplier bill. Each run starts on a fresh database, so the ids
  * and numbers can stay the same from run to run.
  */
 
@@ -13,8 +13,9 @@ const SALES = [
     ],
   },
   {
-    customer: { id: 'cus_northfield', name: 'Northfield Bakery', email: 'finance@northfield.test' },
-    lines: [{ description: 'Proving baskets, 1 kg, rattan', quantity: '24', unit_price: '8.50', tax_rate: '20', item_code: 'PB-1K', category: 'sales' }],
+    // The same customer again: one payment can then settle both (a payment comes from one customer).
+    customer: { id: 'cus_harbour', name: 'Harbour Coffee Roasters', email: 'accounts@harbour-coffee.test' },
+    lines: [{ description: 'Milk jugs, 600 ml, stainless', quantity: '24', unit_price: '8.50', tax_rate: '20', item_code: 'MJ-600', category: 'sales' }],
   },
   {
     customer: { id: 'cus_kestrel', name: 'Kestrel Cycles', email: 'ap@kestrel-cycles.test' },

@@ -5,14 +5,15 @@ import { startGateway, type Gateway } from '../gateway.ts';
 import { createLogger } from '../logger.ts';
 import { readDemoOptions } from './args.ts';
 import { createGatewayClient } from './client.ts';
-import { documentDetail, waitUntilSynced } from './documents.ts';
+import { documentDetail, waitUntilSettled, waitUntilSynced } from './documents.ts';
+import { demoFollowUps } from './follow-ups.ts';
 import { gatewayEnvironment } from './environment.ts';
 import { openDemoDatabase, type DemoDatabase } from './database.ts';
 import { demoEvents } from './events.ts';
 import { freePort } from './free-port.ts';
 import { printTryIt, untilInterrupted } from './keep-running.ts';
 import type { DemoProvider } from './provider.ts';
-import { printDocuments, printSandbox, sandboxSnapshot } from './report.ts';
+import { printDocuments, printMoney, printSandbox, sandboxSnapshot } from './report.ts';
 import { generateSecrets } from './secrets.ts';
 import { startDemoProvider } from './start-provider.ts';
 
@@ -66,7 +67,7 @@ async function run(): Promise<void> {
   const quiet = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }));
   sandbox = await startDemoProvider(opts.provider, { logger: quiet });
   const provider = sandbox;
-  say(`Ledgerport demo: a sandboxed ${provider.title} ${provider.orgNoun}, signed webhooks in, invoices and a bill out`);
+  say(`Ledgerport demo: a sandboxed ${provider.title} ${provider.orgNoun}, signed webhooks in, invoices and a bill out, then an edit, a payment, a credit note and a void`);
   say();
   const possessive = provider.short.endsWith('s') ? `${provider.short}'` : `${provider.short}'s`;
   say(`1. ${provider.title} sandbox at ${provider.sandboxUrl} (${possessive} limits: ${provider.limitsText})`);
@@ -121,20 +122,48 @@ async function run(): Promise<void> {
 
   say();
   say(`Documents in Ledgerport (GET /v1/tenants/${TENANT}/documents/{id}):`);
-  const details = await Promise.all(ids.map((id) => documentDetail(client, TENANT, id)));
-  printDocuments(say, details, provider.short);
+  printDocuments(say, await Promise.all(ids.map((id) => documentDetail(client, TENANT, id))), provider.short);
   say();
   say(`What the ${provider.title} sandbox received for "${org.name}":`);
+  const created = sandboxSnapshot(provider, org.id);
+  printSandbox(say, created, provider);
+  checkSandbox(created, ids.length);
+  say();
+
+  // After the first sync: all four at once; the payment waits for the edit of INV-1001 by itself.
+  const sent = new Map(events.map(({ event }) => {
+    const object = ((event.data as Record<string, unknown>).invoice ?? (event.data as Record<string, unknown>).bill) as Record<string, unknown>;
+    return [String(object.id), object];
+  }));
+  const followUps = demoFollowUps(TENANT, (id) => sent.get(id)!);
+  say(`7. After the first sync, more signed webhooks:`);
+  const followUpIds = new Set(ids);
+  for (const { label, event } of followUps.events) {
+    const res = await client.sendWebhook(event);
+    if (res.status !== 202 || !res.body.document_id) throw new Error(`webhook for ${label} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    followUpIds.add(res.body.document_id);
+    say(`     ${String((event as { type: string }).type).padEnd(24)} ${label.padEnd(44)} → ${res.status} ${res.body.status}`);
+  }
+  say(`8. Waiting until the edit, payment and credit note are synced, the void is done, and the amounts due are read back…`);
+  const followStart = performance.now();
+  await waitUntilSettled(client, TENANT, followUps.expected, { timeoutMs: SYNC_TIMEOUT_MS, onProgress: (line) => say(`     ${line}`) });
+  say(`   settled ${((performance.now() - followStart) / 1000).toFixed(1)} s after the last webhook`);
+  say();
+  say(`Documents in Ledgerport now:`);
+  const details = await Promise.all([...followUpIds].map((id) => documentDetail(client, TENANT, id)));
+  printDocuments(say, details, provider.short);
+  say();
+  say(`What the ${provider.title} sandbox holds at the end:`);
   const snapshot = sandboxSnapshot(provider, org.id);
   printSandbox(say, snapshot, provider);
-
-  const { holdings, contractViolations } = snapshot;
-  const problems = [
-    ...(holdings.duplicates.length ? [`${holdings.duplicates.length} duplicate document number(s) at the sandbox`] : []),
-    ...(contractViolations?.length ? [`${contractViolations.length} contract violation(s)`] : []),
-    ...(holdings.count !== ids.length ? [`the sandbox holds ${holdings.count} documents, expected ${ids.length}`] : []),
-  ];
-  if (problems.length) throw new Error(problems.join('; '));
+  say();
+  printMoney(say, provider.money(org.id));
+  checkSandbox(snapshot, ids.length);
+  const money = provider.money(org.id);
+  const expectedPayments = provider.name === 'xero' ? 2 : 1;
+  if (money.payments !== expectedPayments || money.creditNotes !== 1) {
+    throw new Error(`the sandbox holds ${money.payments} payment(s) and ${money.creditNotes} credit note(s), expected ${expectedPayments} and 1`);
+  }
   say();
 
   if (opts.keepRunning) {
@@ -146,8 +175,19 @@ async function run(): Promise<void> {
     say(`${signal}: stopping…`);
   }
   await stopEverything();
-  const checked = contractViolations ? '0 duplicates, 0 contract violations' : '0 duplicates';
-  say(`OK: ${ids.length} documents synced once each, ${checked}; stopped cleanly after ${seconds()}.`);
+  const checked = provider.contractViolations() ? '0 duplicates, 0 contract violations' : '0 duplicates';
+  say(`OK: ${ids.length} documents synced once each, then edited, paid, credited and voided; ${checked}; stopped cleanly after ${seconds()}.`);
+}
+
+/** What must hold at the sandbox: each number once, every body within the contract, every document there. */
+function checkSandbox(snapshot: ReturnType<typeof sandboxSnapshot>, documents: number): void {
+  const { holdings, contractViolations } = snapshot;
+  const problems = [
+    ...(holdings.duplicates.length ? [`${holdings.duplicates.length} duplicate document number(s) at the sandbox`] : []),
+    ...(contractViolations?.length ? [`${contractViolations.length} contract violation(s)`] : []),
+    ...(holdings.count !== documents ? [`the sandbox holds ${holdings.count} documents, expected ${documents}`] : []),
+  ];
+  if (problems.length) throw new Error(problems.join('; '));
 }
 
 const watchdog = setTimeout(() => void fail(`the demo did not finish within ${WATCHDOG_MS / 60_000} minutes`), WATCHDOG_MS);

@@ -38,6 +38,16 @@ export interface Holdings {
   readonly duplicates: readonly string[];
 }
 
+/** Payments, refunds and credit notes as a table; counts for the demo's checks. */
+export interface MoneyHoldings {
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  readonly right: readonly number[];
+  /** Payments from customers still applied (Xero: one per invoice; QuickBooks: one with a line per invoice). */
+  readonly payments: number;
+  readonly creditNotes: number;
+}
+
 export interface Throttling {
   /** Calls that reached the organisation (the sandbox's own count). */
   readonly calls: number;
@@ -89,6 +99,8 @@ export interface DemoProvider {
   calls(orgId: string): CallRecord[];
   throttling(orgId: string): Throttling;
   holdings(orgId: string): Holdings;
+  /** Payments and credit notes the sandbox holds, and where each is applied. */
+  money(orgId: string): MoneyHoldings;
   /** Request bodies that broke the provider's published contract; undefined when the sandbox does not check. */
   contractViolations(): readonly ContractViolationView[] | undefined;
   close(): Promise<void>;

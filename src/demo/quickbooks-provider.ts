@@ -79,14 +79,37 @@ export async function startQuickBooksProvider(opts: { logger: Logger }): Promise
       const invoices = sandbox.invoices(realmId);
       const bills = sandbox.bills(realmId);
       return {
-        header: ['Type', 'DocNumber', 'CustomerRef / VendorRef', 'TotalAmt'],
+        header: ['Type', 'DocNumber', 'CustomerRef / VendorRef', 'TotalAmt', 'Balance', 'Note'],
         rows: [
-          ...invoices.map((i) => ['Invoice', String(i.DocNumber ?? ''), refName(i.CustomerRef), total(i)]),
-          ...bills.map((b) => ['Bill', String(b.DocNumber ?? ''), refName(b.VendorRef), total(b)]),
+          ...invoices.map((i) => ['Invoice', String(i.DocNumber ?? ''), refName(i.CustomerRef), total(i), money(i.Balance), String(i.PrivateNote ?? '')]),
+          ...bills.map((b) => ['Bill', String(b.DocNumber ?? ''), refName(b.VendorRef), total(b), money(b.Balance), String(b.PrivateNote ?? '')]),
         ],
-        right: [3],
+        right: [3, 4],
         count: invoices.length + bills.length,
         duplicates: duplicateKeys([...invoices.map((i) => `Invoice ${String(i.DocNumber)}`), ...bills.map((b) => `Bill ${String(b.DocNumber)}`)]),
+      };
+    },
+    money(realmId) {
+      const voided = (doc: JsonObject) => /voided/i.test(String(doc.PrivateNote ?? ''));
+      const numberOf = (id: unknown, list: JsonObject[]) => String(list.find((d) => d.Id === id)?.DocNumber ?? id);
+      const invoices = sandbox.invoices(realmId);
+      const creditMemos = sandbox.creditMemos(realmId);
+      const payments = sandbox.payments(realmId).filter((p) => !voided(p));
+      const links = (p: JsonObject) =>
+        ((p.Line as { Amount?: number; LinkedTxn?: { TxnId: string; TxnType: string }[] }[] | undefined) ?? [])
+          .flatMap((l) => (l.LinkedTxn ?? []).map((t) => `${t.TxnType} ${numberOf(t.TxnId, t.TxnType === 'CreditMemo' ? creditMemos : invoices)} ${money(l.Amount)}`))
+          .join(', ');
+      return {
+        header: ['Record', 'Id / DocNumber', 'TotalAmt', 'Linked to', 'Unapplied / remaining'],
+        rows: [
+          ...payments.map((p) => ['Payment', String(p.Id), money(p.TotalAmt), links(p) || '-', money(p.UnappliedAmt ?? 0)]),
+          ...creditMemos.map((c) => ['CreditMemo', String(c.DocNumber ?? c.Id), money(c.TotalAmt), '-', money(c.RemainingCredit ?? 0)]),
+          ...sandbox.refundReceipts(realmId).map((r) => ['RefundReceipt', String(r.DocNumber ?? r.Id), money(r.TotalAmt), '-', '-']),
+        ],
+        right: [2],
+        // A zero payment only applies a credit memo; it is not money from the customer.
+        payments: payments.filter((p) => Number(p.TotalAmt) > 0).length,
+        creditNotes: creditMemos.length,
       };
     },
     contractViolations: () => undefined,

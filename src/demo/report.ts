@@ -1,5 +1,5 @@
 import type { DocumentDetail } from './documents.ts';
-import { callBreakdown, type CallRecord, type ContractViolationView, type DemoProvider, type Holdings, type Throttling } from './provider.ts';
+import { callBreakdown, type CallRecord, type MoneyHoldings, type ContractViolationView, type DemoProvider, type Holdings, type Throttling } from './provider.ts';
 import { table } from './table.ts';
 
 type Say = (line?: string) => void;
@@ -8,16 +8,25 @@ type Say = (line?: string) => void;
 export function printDocuments(say: Say, docs: readonly DocumentDetail[], providerShort: string): void {
   say(
     table(
-      ['document', 'kind', 'status', `${providerShort} number`, 'history'],
+      ['document', 'kind', 'status', 'version', `${providerShort} number`, 'paid', 'due', 'history'],
       docs.map((d) => [
         d.source_id,
         d.kind,
         d.status,
+        String(d.synced_version ?? '-'),
         d.provider_number ?? '-',
+        d.amount_paid ?? '-',
+        d.amount_due ?? '-',
         ['received', ...d.history.map((h) => h.to_status)].filter((s, i, all) => s !== all[i - 1]).join(' → '),
       ]),
+      { right: [5, 6] },
     ),
   );
+}
+
+/** Payments and credit notes at the sandbox, and what each is applied to. */
+export function printMoney(say: Say, money: MoneyHoldings): void {
+  say(table(money.header, money.rows, { right: money.right }));
 }
 
 export interface SandboxSnapshot {

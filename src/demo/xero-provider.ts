@@ -6,7 +6,7 @@ import { duplicateKeys, money, type CallRecord, type DemoProvider } from './prov
 /** Xero's limits per organisation, as the sandbox enforces them in real time. */
 export const XERO_LIMITS = { concurrent: 5, perMinute: 60, perDay: 5_000 } as const;
 
-const isInvoiceCreate = (r: RequestLogEntry) => (r.method === 'PUT' || r.method === 'POST') && /\/Invoices\/?$/.test(r.path);
+const isInvoiceCreate = (r: RequestLogEntry) => r.method === 'PUT' && /\/Invoices\/?$/.test(r.path);
 const countOf = (body: unknown, key: 'Invoices' | 'Contacts'): number | undefined => {
   const list = (body as Record<string, unknown> | undefined)?.[key];
   return Array.isArray(list) ? list.length : undefined;
@@ -66,17 +66,39 @@ export async function startXeroProvider(opts: { logger: Logger }): Promise<DemoP
     holdings(orgId) {
       const invoices = sandbox.invoices(orgId);
       return {
-        header: ['Type', 'Number', 'Contact', 'Total', 'Status'],
+        header: ['Type', 'Number', 'Contact', 'Total', 'AmountDue', 'Status'],
         rows: invoices.map((i) => [
           String(i.Type),
           String(i.InvoiceNumber ?? ''),
           String((i.Contact as { Name?: string } | null)?.Name ?? ''),
           `${money(i.Total)} ${String(i.CurrencyCode ?? '')}`.trim(),
+          money(i.AmountDue),
           String(i.Status),
         ]),
-        right: [3],
+        right: [3, 4],
         count: invoices.length,
         duplicates: duplicateKeys(invoices.map((i) => `${String(i.Type)} ${String(i.InvoiceNumber)}`)),
+      };
+    },
+    money(orgId) {
+      const payments = sandbox.payments(orgId).filter((p) => p.Status !== 'DELETED');
+      const creditNotes = sandbox.creditNotes(orgId);
+      const number = (doc: unknown) => String((doc as { InvoiceNumber?: string; CreditNoteNumber?: string } | null)?.InvoiceNumber ?? (doc as { CreditNoteNumber?: string } | null)?.CreditNoteNumber ?? '');
+      return {
+        header: ['Record', 'Reference', 'Amount', 'Applied to', 'Status'],
+        rows: [
+          ...payments.map((p) => ['Payment', String(p.Reference ?? ''), money(p.Amount), number(p.Invoice), String(p.Status)]),
+          ...creditNotes.map((c) => [
+            `CreditNote ${String(c.Type)}`,
+            String(c.CreditNoteNumber ?? ''),
+            money(c.Total),
+            ((c.Allocations as { Invoice?: unknown; Amount?: number }[] | undefined) ?? []).map((a) => `${number(a.Invoice)} ${money(a.Amount)}`).join(', ') || '-',
+            `${String(c.Status)}, ${money(c.RemainingCredit)} credit left`,
+          ]),
+        ],
+        right: [2],
+        payments: payments.filter((p) => (p.Invoice as { Type?: string } | null)?.Type === 'ACCREC').length,
+        creditNotes: creditNotes.length,
       };
     },
     contractViolations: () => sandbox.contractViolations,
