@@ -12,6 +12,10 @@ export interface TaskPayloads {
   refresh_record: { tenant_id: string; kind: 'contact' | 'purchase_order' | 'payment'; provider_id: string };
   /** Payments in: read the tenant's invoices waiting in invoice_refreshes, many per call. */
   refresh_invoices: { tenant_id: string };
+  /** Payments in without webhooks: poll the tenant's provider for changed invoices and payments. */
+  poll_payment_changes: { tenant_id: string };
+  /** Cron: queue poll_payment_changes for each tenant whose provider has change data capture. */
+  schedule_payment_polls: Record<string, never>;
   /** Change feed: deliver the tenant's undelivered events to PLATFORM_WEBHOOK_URL, in order. */
   deliver_events: { tenant_id: string };
 }

@@ -80,7 +80,7 @@ export interface PurchaseOrdersTable {
 
 export interface ImportStateTable {
   tenant_id: string;
-  kind: 'contacts' | 'purchase_orders';
+  kind: 'contacts' | 'purchase_orders' | 'payment_changes';
   modified_since: Date | null;
   last_run_at: Date | null;
   resume: Json<{ page: number; since: string | null }> | null;

@@ -249,6 +249,23 @@ export interface ProviderRecords {
   invoiceStates(session: ProviderSession, providerInvoiceIds: readonly string[]): Promise<ProviderInvoiceState[]>;
   /** One payment (QuickBooks Payment webhooks and CDC); null when the provider no longer has it. */
   payment(session: ProviderSession, providerPaymentId: string): Promise<ProviderPayment | null>;
+  /**
+   * Payments in without webhooks (QuickBooks change data capture): the invoices and payments
+   * changed since `since`. Absent where the provider's webhooks are the only source (Xero).
+   */
+  paymentChanges?(session: ProviderSession, since: Date): Promise<PaymentChanges>;
+}
+
+/** What changed at the provider since a time, for payments in. */
+export interface PaymentChanges {
+  /** Invoices changed, and those a changed payment is applied to. */
+  readonly invoiceIds: readonly string[];
+  /** Payments deleted at the provider. */
+  readonly deletedPaymentIds: readonly string[];
+  /** Where the next poll starts: the newest change seen when the answer was cut at the provider's limit, else `since` for the next window. */
+  readonly next: Date;
+  /** The provider cut the answer at its limit: poll again from `next` at once. */
+  readonly more: boolean;
 }
 
 /** A sales invoice's payment state at the provider. */

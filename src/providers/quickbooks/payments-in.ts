@@ -1,4 +1,4 @@
-import type { ProviderInvoiceState, ProviderPayment, ProviderRecords, ProviderSession } from '../types.ts';
+import type { PaymentChanges, ProviderInvoiceState, ProviderPayment, ProviderRecords, ProviderSession } from '../types.ts';
 import { callQuickBooks, qboLiteral, query, type QuickBooksClientDeps } from './client.ts';
 
 interface QboLinked { TxnId: string; TxnType: string }
@@ -73,10 +73,44 @@ export async function quickBooksPayment(deps: QuickBooksClientDeps, session: Pro
   }
 }
 
+/** QuickBooks answers at most this many changes per entity; more wait for the next call. */
+const CDC_MAX_PER_ENTITY = 1000;
+
+type CdcRecord = (QboInvoice | QboPayment) & { status?: string; MetaData?: { LastUpdatedTime?: string } };
+
+/**
+ * Change data capture for Invoice and Payment since a time (QuickBooks keeps 30 days): the
+ * changed invoices, the invoices of changed payments, and the deleted payments (tombstones
+ * carry only their Id). The backstop for a webhook that never arrived.
+ */
+export async function quickBooksPaymentChanges(deps: QuickBooksClientDeps, session: ProviderSession, since: Date, now: Date): Promise<PaymentChanges> {
+  const body = await callQuickBooks<{ CDCResponse?: { QueryResponse?: Record<string, unknown>[] }[] }>(deps, session, 'cdc Invoice,Payment', {
+    method: 'GET',
+    path: 'cdc',
+    query: { entities: 'Invoice,Payment', changedSince: since.toISOString() },
+  });
+  const responses = body.CDCResponse?.[0]?.QueryResponse ?? [];
+  const list = (entity: 'Invoice' | 'Payment') => responses.flatMap((r) => (r[entity] as CdcRecord[] | undefined) ?? []);
+  const invoices = list('Invoice');
+  const payments = list('Payment');
+  const invoiceIds = new Set<string>();
+  const deletedPaymentIds: string[] = [];
+  for (const inv of invoices) if (inv.status !== 'Deleted') invoiceIds.add(inv.Id);
+  for (const p of payments) {
+    if (p.status === 'Deleted') deletedPaymentIds.push(p.Id);
+    else for (const a of toPayment(p as QboPayment).allocations) invoiceIds.add(a.providerInvoiceId);
+  }
+  // A list cut at the limit goes on from its newest change (oldest first), the earliest of those.
+  const cut = [invoices, payments].filter((l) => l.length >= CDC_MAX_PER_ENTITY).map((l) => Date.parse(l.at(-1)!.MetaData?.LastUpdatedTime ?? ''));
+  const resumeAt = cut.filter(Number.isFinite).sort((a, b) => a - b)[0];
+  return { invoiceIds: [...invoiceIds], deletedPaymentIds, next: resumeAt === undefined ? now : new Date(resumeAt), more: resumeAt !== undefined };
+}
+
 /** The "payments in" half of ProviderRecords for QuickBooks. */
-export function createPaymentsIn(deps: QuickBooksClientDeps): Pick<ProviderRecords, 'invoiceStates' | 'payment'> {
+export function createPaymentsIn(deps: QuickBooksClientDeps, now: () => Date = () => new Date()): Pick<ProviderRecords, 'invoiceStates' | 'payment' | 'paymentChanges'> {
   return {
     invoiceStates: (session, ids) => quickBooksInvoiceStates(deps, session, ids),
     payment: (session, id) => quickBooksPayment(deps, session, id),
+    paymentChanges: (session, since) => quickBooksPaymentChanges(deps, session, since, now()),
   };
 }

@@ -13,7 +13,8 @@ const IN_FLIGHT_WAIT_MS = 5_000;
 
 export type RefreshResult = { readonly kind: 'done' } | { readonly kind: 'again'; readonly runAt: Date };
 
-async function sessionFor(deps: ImportDeps, tenantId: string): Promise<{ provider: AccountingProvider; session: ProviderSession }> {
+/** The tenant's provider and an open session with it. */
+export async function sessionFor(deps: ImportDeps, tenantId: string): Promise<{ provider: AccountingProvider; session: ProviderSession }> {
   const connection = await deps.db.selectFrom('connections').select('provider').where('tenant_id', '=', tenantId).executeTakeFirst();
   const provider = connection ? deps.providers[connection.provider] : undefined;
   if (!provider) throw new ConnectionUnavailableError(tenantId, connection ? 'provider not configured' : 'none');
