@@ -153,6 +153,26 @@ describe('QuickBooks operations: credit notes, updates and voids', () => {
     expect(invoice(oa.providerId).Balance).toBe(120);
   });
 
+  it('a rate limit on the second call leaves the outcome unknown, and the replay under the same requestids applies the credit note once', async () => {
+    const { a, oa, rel } = await twoInvoices();
+    const cn = doc('credit_note', { ...invoiceSource('cn_throttled', '30.00'), number: 'CN-429', invoice_id: a.source.id }, { related: rel });
+    const prepared = await provider.prepareBatch(session, [cn]);
+    const k = key();
+    p.sb.force429(1, { path: /\/batch$/, query: { requestid: /-a1$/ } });
+    // Not "rate limited" (which would send the documents again in a new batch, under a new key): transient, to be replayed.
+    const error = await provider.sendBatch(session, prepared, k).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ kind: 'transient', message: expect.stringMatching(/replayed with the same requestids/) });
+    expect(p.sb.creditMemos(realmId).filter((c) => c.DocNumber === 'CN-429')).toHaveLength(1);
+    expect(invoice(oa.providerId).Balance).toBe(120);
+
+    const out = synced((await provider.sendBatch(session, prepared, k))[0]);
+    expect(out).toMatchObject({ providerNumber: 'CN-429', providerStatus: 'Applied' });
+    expect(p.sb.creditMemos(realmId).filter((c) => c.DocNumber === 'CN-429')).toHaveLength(1);
+    expect(invoice(oa.providerId).Balance).toBe(84);
+    expect(batchKeys().filter((x) => x.startsWith(k))).toEqual([k, `${k}-a1`, k, `${k}-a1`]);
+  });
+
   it('updates an invoice at its current SyncToken; a stale one is read again and the update applied once', async () => {
     const { a, oa } = await twoInvoices();
     const update = doc('sales_invoice', { ...invoiceSource(String(a.source.id), '150.00'), version: 2 }, { operation: 'update', providerId: oa.providerId });

@@ -1,4 +1,4 @@
-import type { DocumentOutcome, ProviderMessage, ProviderSession } from '../types.ts';
+import { ProviderError, type DocumentOutcome, type ProviderMessage, type ProviderSession } from '../types.ts';
 import { callQuickBooks, faultCode, faultMessages, type QuickBooksClientDeps } from './client.ts';
 import { creditApplicationPayment } from './money.ts';
 import { readRecords, type BatchItem, type PlannedDocument, type QboBatchRequest, type QboRecord } from './plan.ts';
@@ -7,6 +7,8 @@ type Answer = { bId: string; Fault?: unknown } & Record<string, unknown>;
 type Entity = { Id?: string; DocNumber?: string; SyncToken?: string; TotalAmt?: number; Balance?: number; UnappliedAmt?: number; PaymentRefNum?: string; status?: string; PrivateNote?: string } & Record<string, unknown>;
 
 const STALE_OBJECT = '5010';
+/** How long a call after the first waits for the rate governor: the first may already have written. */
+const FOLLOW_UP_GOVERNOR_WAIT_MS = 120_000;
 const money = (n: number | undefined) => (Math.round((n ?? 0) * 100) / 100).toFixed(2);
 const entityKey = (item: BatchItem) => Object.keys(item).find((k) => k !== 'bId' && k !== 'operation' && k !== 'optionsData')!;
 
@@ -28,19 +30,43 @@ export function invoiceStatus(inv: { TotalAmt?: number; Balance?: number; Privat
  *         invoices and the new CreditMemo) and credit memo deletes once their payments are gone.
  */
 export async function sendPlannedBatch(deps: QuickBooksClientDeps, session: ProviderSession, request: QboBatchRequest, documentIds: readonly string[], idempotencyKey: string): Promise<DocumentOutcome[]> {
-  const call = async (items: BatchItem[], suffix: string): Promise<Map<string, Answer>> => {
-    if (items.length === 0) return new Map();
-    const body = await callQuickBooks<{ BatchItemResponse?: Answer[] }>(deps, session, 'batch', {
-      method: 'POST',
-      path: 'batch',
-      query: { requestid: `${idempotencyKey}${suffix}`.slice(0, 50) },
-      body: { BatchItemRequest: items },
-    });
-    return new Map((body.BatchItemResponse ?? []).map((r) => [r.bId, r]));
-  };
-  const documents = request.documents ?? legacyPlan(request, documentIds);
+  const answers = await batchCall(deps, session, request.BatchItemRequest, idempotencyKey, '');
+  // Once the first call may have written, a rate limit must not end the batch as "not sent":
+  // later calls wait for the governor, and a limit that still stops one leaves the outcome
+  // unknown, so the stored request is replayed with the same requestids and never sent anew.
+  const patient = { ...deps, maxGovernorWaitMs: Math.max(deps.maxGovernorWaitMs, FOLLOW_UP_GOVERNOR_WAIT_MS) };
+  try {
+    return await sendRest(patient, session, request, documentIds, idempotencyKey, answers);
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === 'rate_limited') {
+      throw new ProviderError('transient', `${error.message}; part of the batch may be applied, so it is replayed with the same requestids`, { retryAfterMs: error.retryAfterMs, problem: error.problem });
+    }
+    throw error;
+  }
+}
 
-  const answers = await call(request.BatchItemRequest, '');
+async function batchCall(deps: QuickBooksClientDeps, session: ProviderSession, items: BatchItem[], idempotencyKey: string, suffix: string): Promise<Map<string, Answer>> {
+  if (items.length === 0) return new Map();
+  const body = await callQuickBooks<{ BatchItemResponse?: Answer[] }>(deps, session, 'batch', {
+    method: 'POST',
+    path: 'batch',
+    query: { requestid: `${idempotencyKey}${suffix}`.slice(0, 50) },
+    body: { BatchItemRequest: items },
+  });
+  return new Map((body.BatchItemResponse ?? []).map((r) => [r.bId, r]));
+}
+
+/** The calls after the first: stale SyncTokens resent, then what needs the first answers. */
+async function sendRest(
+  deps: QuickBooksClientDeps,
+  session: ProviderSession,
+  request: QboBatchRequest,
+  documentIds: readonly string[],
+  idempotencyKey: string,
+  answers: Map<string, Answer>,
+): Promise<DocumentOutcome[]> {
+  const call = (items: BatchItem[], suffix: string) => batchCall(deps, session, items, idempotencyKey, suffix);
+  const documents = request.documents ?? legacyPlan(request, documentIds);
   // Stale SyncTokens: someone changed the record since it was read; read it again and resend once.
   const stale = request.BatchItemRequest.filter((item) => faultCode(answers.get(item.bId)) === STALE_OBJECT);
   if (stale.length > 0) {
