@@ -4,7 +4,7 @@ import type { Database } from './db/database.ts';
 import { createFeedWriter, type FeedWriter } from './feed/writer.ts';
 import { createProviders, type ProviderRegistry } from './providers/registry.ts';
 import { createTokenCipher, type TokenCipher } from './security/token-crypto.ts';
-import { createRateGovernor, type RateGovernor } from './sync/rate-governor.ts';
+import { createRateGovernor, type RateGovernor } from './providers/rate-governor.ts';
 
 /** The parts shared by the web and worker roles, built over one database handle. */
 export interface Services {

@@ -4,7 +4,7 @@ import type { DocumentKind } from '../src/db/schema.ts';
 import type { AccountingProvider, DocumentOutcome, DocumentToPush, ProviderSession } from '../src/providers/types.ts';
 import { ProviderError } from '../src/providers/types.ts';
 import type { QuickBooksSandbox } from '../src/sandbox/quickbooks/index.ts';
-import { BUILT_IN_DEFAULTS } from '../src/sync/defaults.ts';
+import { BUILT_IN_DEFAULTS } from '../src/documents/posting-defaults.ts';
 import { quickBooksFixture, type ProviderFixture } from './helpers/providers.ts';
 
 let p: ProviderFixture & { sb: QuickBooksSandbox };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRateGovernor, type RateGovernor, type RateKey, type RateLimits } from '../src/sync/rate-governor.ts';
+import { createRateGovernor, type RateGovernor, type RateKey, type RateLimits } from '../src/providers/rate-governor.ts';
 import { startHarness, type Harness } from './helpers/harness.ts';
 
 let h: Harness;

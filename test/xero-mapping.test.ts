@@ -3,7 +3,7 @@ import { chooseTaxType, type XeroTaxRate } from '../src/providers/xero/tax.ts';
 import { toXeroInvoice } from '../src/providers/xero/mapping.ts';
 import { seedTaxRates } from '../src/sandbox/xero/seed-tax-rates.ts';
 import type { XeroSandbox } from '../src/sandbox/xero/index.ts';
-import { BUILT_IN_DEFAULTS } from '../src/sync/defaults.ts';
+import { BUILT_IN_DEFAULTS } from '../src/documents/posting-defaults.ts';
 import type { Harness } from './helpers/harness.ts';
 import { requestedBill, shippedInvoice } from './helpers/harness.ts';
 import { connectXero, startXeroHarness } from './helpers/xero.ts';

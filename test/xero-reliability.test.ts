@@ -139,7 +139,7 @@ describe('outcomes', () => {
     const id = await shipAndRun('org_429', 'inv_429');
     expect(await doc(id)).toMatchObject({ status: 'queued' });
     expect((await attempts(id)).map((a) => a.outcome)).toEqual(['deferred']);
-    const usage = await import('../src/sync/rate-governor.ts');
+    const usage = await import('../src/providers/rate-governor.ts');
     const governor = usage.createRateGovernor(h.database.db);
     expect((await governor.usage(`xero:org:${org.OrganisationID}`)).blockedUntil).not.toBeNull();
     await sleep(1_100);

@@ -1,4 +1,4 @@
-import type { PostingDefaults } from '../sync/defaults.ts';
+import type { PostingDefaults } from '../documents/posting-defaults.ts';
 import type { DefaultsProblem, ProviderAccount } from './types.ts';
 
 /** Every account code the defaults name must be an active account of the organisation. */

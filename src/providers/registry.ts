@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { ProviderName } from '../db/schema.ts';
-import type { RateGovernor } from '../sync/rate-governor.ts';
+import type { RateGovernor } from './rate-governor.ts';
 import type { AccountingProvider } from './types.ts';
 import { createQuickBooksOAuth } from './quickbooks/oauth.ts';
 import { createQuickBooksProvider } from './quickbooks/provider.ts';

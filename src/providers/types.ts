@@ -1,5 +1,5 @@
 import type { DocumentKind, ProviderName } from '../db/schema.ts';
-import type { PostingDefaults } from '../sync/defaults.ts';
+import type { PostingDefaults } from '../documents/posting-defaults.ts';
 import type { ProviderCapabilities } from './capabilities.ts';
 
 /** A provider token set as stored (encrypted) in `connections.token_set`. Times in epoch ms. */

@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import { cachedCatalog } from '../providers/catalog.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { ProviderError, type DefaultsProblem } from '../providers/types.ts';
-import type { PostingDefaults } from './defaults.ts';
+import type { PostingDefaults } from '../documents/posting-defaults.ts';
 
 /**
  * Checks posting defaults against the connected organisation's own accounts and tax rates.

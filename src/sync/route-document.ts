@@ -4,7 +4,8 @@ import type { DocumentKind, DocumentStatus } from '../db/schema.ts';
 import { enqueuePush } from '../jobs.ts';
 import { CAPABILITIES } from '../providers/capabilities.ts';
 import type { ProviderName } from '../db/schema.ts';
-import { currentDefaults, type PostingDefaults } from './defaults.ts';
+import { type PostingDefaults } from '../documents/posting-defaults.ts';
+import { currentDefaults } from './defaults.ts';
 import { HOLD_REASONS, PAYMENTS_OFF_REASON, transition, type HoldReason } from '../documents/lifecycle.ts';
 import { operationOf, referencesOf, resolveReferences } from './operations.ts';
 

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { openSession } from '../../src/connections/session.ts';
 import type { DocumentKind } from '../../src/db/schema.ts';
 import type { AccountingProvider, DocumentOperation, DocumentOutcome, DocumentToPush, RelatedDocument } from '../../src/providers/types.ts';
-import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../../src/sync/defaults.ts';
+import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../../src/documents/posting-defaults.ts';
 import { startXeroSandbox, type XeroSandbox } from '../../src/sandbox/xero/index.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { consentAt, oauthRoundTrip } from './oauth.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { quickbooksRateKeys, type RateGovernor } from '../../sync/rate-governor.ts';
+import { quickbooksRateKeys, type RateGovernor } from '../rate-governor.ts';
 import { ProviderError, type ProviderMessage, type ProviderSession } from '../types.ts';
 
 export const MINOR_VERSION = '75';

@@ -1,6 +1,6 @@
 import type { AccountingApi } from 'xero-node';
 import type { Logger } from 'pino';
-import { xeroRateKeys, type RateGovernor } from '../../sync/rate-governor.ts';
+import { xeroRateKeys, type RateGovernor } from '../rate-governor.ts';
 import { ProviderError, type ProviderMessage, type ProviderSession } from '../types.ts';
 
 export interface XeroClientDeps {

@@ -1,4 +1,4 @@
-import type { PostingDefaults } from '../../sync/defaults.ts';
+import type { PostingDefaults } from '../../documents/posting-defaults.ts';
 
 /** The parts of a Xero TaxRate the mapping needs (as cached in provider_catalog). */
 export interface XeroTaxRate {

@@ -7,7 +7,7 @@ import type { ClaimedDocument, DocumentStatus, ProviderName } from '../../db/sch
 import { CAPABILITIES } from '../../providers/capabilities.ts';
 import { operationOf, referencesOf, resolveReferences } from '../operations.ts';
 import type { DocumentOperation, DocumentOutcome, DocumentToPush } from '../../providers/types.ts';
-import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../defaults.ts';
+import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../../documents/posting-defaults.ts';
 import type { FeedWriter } from '../../feed/writer.ts';
 import { MANUAL_PUSH_REASON, RETRY_REASON, transition } from '../../documents/lifecycle.ts';
 import { createRun, finishRun, recordItems, setProgress } from '../runs.ts';
