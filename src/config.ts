@@ -63,6 +63,8 @@ const EnvSchema = v.object({
   AUTH_JWT_AUDIENCE: optionalString,
   TOKEN_ENCRYPTION_KEYS: spaceSeparated(encryptionKey),
   PUBLIC_URL: optionalUrl,
+  /** Who may embed the console in a frame: CSP frame-ancestors sources, e.g. "https://app.example.com". */
+  CONSOLE_FRAME_ANCESTORS: spaceSeparated(v.pipe(v.string(), v.regex(/^('self'|'none'|https?:\/\/[^\s;,']+)$/, "each must be 'self', 'none' or an http(s) origin"))),
   XERO_CLIENT_ID: optionalString,
   XERO_CLIENT_SECRET: optionalString,
   XERO_REDIRECT_URI: optionalUrl,
@@ -107,6 +109,8 @@ export interface Config {
     | { readonly kind: 'jwks'; readonly jwksUrl: string; readonly issuer?: string; readonly audience?: string };
   readonly tokenEncryptionKeys: readonly string[];
   readonly publicUrl: string | undefined;
+  /** The browser console: frame-ancestors sources; its cookie is Secure outside development and test. */
+  readonly console: { readonly frameAncestors: readonly string[]; readonly secureCookie: boolean };
   readonly xero: {
     readonly clientId?: string;
     readonly clientSecret?: string;
@@ -222,6 +226,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       : { kind: 'secret', secret: env.AUTH_JWT_SECRET ?? '', issuer, audience },
     tokenEncryptionKeys: env.TOKEN_ENCRYPTION_KEYS ?? [],
     publicUrl: env.PUBLIC_URL,
+    console: { frameAncestors: env.CONSOLE_FRAME_ANCESTORS ?? ["'self'"], secureCookie: env.NODE_ENV === 'production' },
     xero: {
       clientId: env.XERO_CLIENT_ID,
       clientSecret: env.XERO_CLIENT_SECRET,

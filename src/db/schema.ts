@@ -210,6 +210,22 @@ export interface OutboundEventsTable {
 }
 // --- end change feed
 
+/** One console link and, once opened, the browser session it became (sql/0010). */
+export interface ConsoleSessionsTable {
+  id: Generated<string>;
+  /** Null for a platform admin's session. */
+  tenant_id: string | null;
+  subject: string | null;
+  link_hash: string;
+  link_expires_at: Date;
+  opened_at: Date | null;
+  session_hash: string | null;
+  csrf_token: string | null;
+  expires_at: Date;
+  revoked_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface DB extends RecordTables {
   tenants: TenantsTable;
   connections: ConnectionsTable;
@@ -226,6 +242,7 @@ export interface DB extends RecordTables {
   outbound_events: OutboundEventsTable; // change feed
   provider_payments: ProviderPaymentsTable;
   invoice_refreshes: InvoiceRefreshesTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 export type Document = Selectable<DocumentsTable>;

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.ts';
+import { plainPage } from '../console/layout.ts';
 
 export interface ErrorEnvelope {
   error: { code: string; message: string; details?: unknown; request_id: string };
@@ -16,6 +17,12 @@ export function errorBody(c: Context, code: string, message: string, details?: u
 /** The one place errors become HTTP responses: typed errors keep their status, the rest are 500s. */
 export function handleError(logger: Logger) {
   return (error: Error, c: Context) => {
+    // The console is read by people in a browser: the same errors, as a page.
+    if (c.req.path === '/console' || c.req.path.startsWith('/console/')) {
+      if (error instanceof AppError) return c.html(plainPage(error.status === 404 ? 'Not found' : 'Something is not right', error.message), error.status as ContentfulStatusCode);
+      logger.error({ err: error, requestId: c.get('requestId'), path: c.req.path }, 'unhandled error');
+      return c.html(plainPage('Something went wrong', `An internal error occurred; it has been logged (request ${String(c.get('requestId') ?? 'unknown')}).`), 500);
+    }
     if (error instanceof AppError) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(errorBody(c, error.code, error.message, error.details), error.status as ContentfulStatusCode);
