@@ -63,6 +63,8 @@ const EnvSchema = v.object({
   AUTH_JWT_AUDIENCE: optionalString,
   TOKEN_ENCRYPTION_KEYS: spaceSeparated(encryptionKey),
   PUBLIC_URL: optionalUrl,
+  /** Development without provider credentials: start loopback Xero and QuickBooks sandboxes in-process (npm start). */
+  DEV_SANDBOXES: v.optional(v.picklist(['on', 'off']), 'on'),
   /** Who may embed the console in a frame: CSP frame-ancestors sources, e.g. "https://app.example.com". */
   CONSOLE_FRAME_ANCESTORS: spaceSeparated(v.pipe(v.string(), v.regex(/^('self'|'none'|https?:\/\/[^\s;,']+)$/, "each must be 'self', 'none' or an http(s) origin"))),
   XERO_CLIENT_ID: optionalString,
@@ -111,6 +113,8 @@ export interface Config {
   readonly publicUrl: string | undefined;
   /** The browser console: frame-ancestors sources; its cookie is Secure outside development and test. */
   readonly console: { readonly frameAncestors: readonly string[]; readonly secureCookie: boolean };
+  /** npm start in development with no provider credentials runs against in-process sandboxes. */
+  readonly devSandboxes: boolean;
   readonly xero: {
     readonly clientId?: string;
     readonly clientSecret?: string;
@@ -178,6 +182,11 @@ function devSecrets(dataDir: string, env: Record<string, string | undefined>) {
 }
 
 /** Parses the environment once; throws ConfigError listing every problem. */
+/** The process environment with some settings replaced (the development sandboxes' URLs). */
+export function loadConfigWith(overrides: Record<string, string>): Config {
+  return loadConfig({ ...process.env, ...overrides });
+}
+
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   // Empty strings count as unset, as most deploy tools cannot unset a variable.
   const raw = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
@@ -227,6 +236,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     tokenEncryptionKeys: env.TOKEN_ENCRYPTION_KEYS ?? [],
     publicUrl: env.PUBLIC_URL,
     console: { frameAncestors: env.CONSOLE_FRAME_ANCESTORS ?? ["'self'"], secureCookie: env.NODE_ENV === 'production' },
+    devSandboxes: env.NODE_ENV === 'development' && env.DEV_SANDBOXES === 'on' && !env.XERO_CLIENT_ID && !env.QBO_CLIENT_ID,
     xero: {
       clientId: env.XERO_CLIENT_ID,
       clientSecret: env.XERO_CLIENT_SECRET,

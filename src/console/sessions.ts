@@ -29,10 +29,10 @@ export const linkRefused = () => new AppError(410, 'console_link_invalid', 'this
 
 export async function createConsoleLink(
   db: Database,
-  opts: { tenantId: string | null; subject: string | undefined; now: Date },
+  opts: { tenantId: string | null; subject: string | undefined; now: Date; linkTtlMs?: number },
 ): Promise<{ id: string; token: string; linkExpiresAt: Date }> {
   const token = secret();
-  const linkExpiresAt = new Date(opts.now.getTime() + LINK_TTL_MS);
+  const linkExpiresAt = new Date(opts.now.getTime() + (opts.linkTtlMs ?? LINK_TTL_MS));
   return db.transaction().execute(async (tx) => {
     if (opts.tenantId !== null) {
       await tx.insertInto('tenants').values({ id: opts.tenantId }).onConflict((oc) => oc.column('id').doNothing()).execute();

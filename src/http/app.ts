@@ -8,8 +8,10 @@ import { errorBody, handleError } from './errors.ts';
 import { requestLog } from './request-log.ts';
 import { connectionRoutes } from './routes/connection.ts';
 import { defaultsRoutes } from './routes/defaults.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { eventRoutes } from './routes/events.ts';
+import { exportRoutes } from './routes/exports.ts';
 import { healthRoutes } from './routes/health.ts';
 import { oauthCallbackRoutes } from './routes/oauth-callback.ts';
 import { openapiRoutes } from './routes/openapi.ts';
@@ -18,6 +20,9 @@ import { paymentRoutes } from './routes/payments.ts';
 import { syncRunRoutes } from './routes/sync-runs.ts';
 import { providerWebhookRoutes } from './routes/provider-webhooks.ts';
 import { opsWebhookRoutes } from './routes/ops-webhooks.ts';
+import { adminConsoleSessionRoutes, tenantConsoleSessionRoutes } from './routes/console-sessions.ts';
+import { consoleApp } from '../console/app.ts';
+import { plainPage } from '../console/layout.ts';
 
 export function createApp(ctx: AppContext) {
   const logger = ctx.logger.child({ subsystem: 'http' });
@@ -29,7 +34,9 @@ export function createApp(ctx: AppContext) {
     .route('/', eventRoutes(ctx))
     .route('/', recordRoutes(ctx))
     .route('/', syncRunRoutes(ctx))
-    .route('/', paymentRoutes(ctx));
+    .route('/', paymentRoutes(ctx))
+    .route('/', exportRoutes(ctx))
+    .route('/', tenantConsoleSessionRoutes(ctx));
 
   const app = new Hono<AppEnv>()
     .use('*', requestId({ limitLength: 100 }))
@@ -37,12 +44,15 @@ export function createApp(ctx: AppContext) {
     .use('*', limitBody(ctx.config.http.bodyLimitBytes))
     .route('/', healthRoutes(ctx))
     .route('/', openapiRoutes())
+    .route('/', docsRoutes())
     .route('/', opsWebhookRoutes(ctx))
     .route('/', oauthCallbackRoutes(ctx))
     .route('/', providerWebhookRoutes(ctx))
+    .route('/v1/console-sessions', adminConsoleSessionRoutes(ctx))
+    .route('/console', consoleApp(ctx))
     .route('/v1/tenants/:tenant_id', tenantApi);
 
-  app.notFound((c) => c.json(errorBody(c, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => c.req.path.startsWith('/console') ? c.html(plainPage('Not found', 'There is no such page.'), 404) : c.json(errorBody(c, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(handleError(logger));
   return app;
 }

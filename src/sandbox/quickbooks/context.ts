@@ -9,7 +9,7 @@ import type { CompanyState, Store } from './store.ts';
 import type { RequestLogEntry, TokenRequestLogEntry } from './types.ts';
 
 /** What the next user on the consent page does: connect `realmId` (default: the first company) or deny. */
-export type Consent = { realmId?: string; deny?: false } | { deny: true };
+export type Consent = { realmId?: string; deny?: false; /** Show a consent page where a person picks the company and connects (browser tests, npm start). */ page?: boolean } | { deny: true };
 
 export interface SandboxUrls {
   url: string;

@@ -17,7 +17,7 @@ export const ACCOUNTING_SCOPE = 'com.intuit.quickbooks.accounting';
 /** GET on authorizeUrl: the consent page, answered at once with a 302 back to redirect_uri. */
 export function authorizeRoutes(ctx: SandboxContext): Hono {
   const app = new Hono();
-  app.get('/', (c) => {
+  app.on(['GET', 'POST'], '/', async (c) => {
     const q = c.req.query();
     if (q.client_id !== ctx.client.clientId) return c.text('invalid_client: the client_id is not a registered app', 400);
     let redirect: URL;
@@ -35,12 +35,31 @@ export function authorizeRoutes(ctx: SandboxContext): Hono {
     if (scopes.length === 0 || scopes.some((s) => !KNOWN_SCOPES.has(s))) return back({ error: 'invalid_scope', state: q.state });
     const consent = ctx.consent.current;
     if (consent.deny) return back({ error: 'access_denied', state: q.state });
-    const realmId = consent.realmId ?? ctx.store.companies.keys().next().value;
+    let realmId = consent.realmId ?? ctx.store.companies.keys().next().value;
+    if (consent.page) {
+      const offered = consent.realmId ? [consent.realmId] : [...ctx.store.companies.keys()];
+      if (c.req.method === 'GET') return c.html(consentPage(q, offered.map((id) => ({ id, name: ctx.store.get(id)?.company.name ?? id }))));
+      const form = await c.req.parseBody();
+      if (form.decision !== 'connect') return back({ error: 'access_denied', state: q.state });
+      realmId = offered.find((id) => id === form.realmId);
+    }
     if (realmId === undefined || !ctx.store.get(realmId)) return c.text('No QuickBooks company to connect (call addCompany first)', 400);
     const code = ctx.oauth.createCode({ clientId: q.client_id, redirectUri: q.redirect_uri ?? '', scope: scopes.join(' '), realmId });
     return back({ code, state: q.state, realmId });
   });
   return app;
+}
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** Intuit's consent screen, reduced to what a person does on it: pick the company, connect or cancel. */
+function consentPage(query: Record<string, string>, companies: { id: string; name: string }[]): string {
+  const action = `?${new URLSearchParams(query).toString()}`;
+  const radios = companies.map((co, i) => `<label><input type="radio" name="realmId" value="${escape(co.id)}"${i === 0 ? ' checked' : ''}> ${escape(co.name)}</label><br>`).join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>QuickBooks sandbox: connect</title></head><body><main>
+<h1>Ledgerport wants to connect to QuickBooks</h1>
+<form method="post" action="${escape(action)}"><fieldset><legend>Company</legend>${radios || '<p>No company in this sandbox.</p>'}</fieldset>
+<button type="submit" name="decision" value="connect">Connect</button> <button type="submit" name="decision" value="cancel">Cancel</button></form></main></body></html>`;
 }
 
 function basicAuth(header: string | undefined): { clientId: string; secret: string } | undefined {

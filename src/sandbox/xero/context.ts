@@ -10,7 +10,7 @@ import type { OrgState, Store } from './store.ts';
 import type { RequestLogEntry, TokenRequestLogEntry } from './types.ts';
 
 export type Consent =
-  | { organisations?: string[]; userId?: string; deny?: false }
+  | { organisations?: string[]; userId?: string; deny?: false; /** Show a consent page where a person ticks organisations and allows (browser tests, npm start). */ page?: boolean }
   | { deny: true };
 
 export interface SandboxUrls {

@@ -10,7 +10,7 @@ const DEFAULT_USER_ID = '5f9d4e1c-2d7b-4f3a-9a51-7c3e1b0d2a64';
 
 export function loginRoutes(ctx: SandboxContext): Hono {
   const app = new Hono();
-  app.get('/identity/connect/authorize', (c) => {
+  app.on(['GET', 'POST'], '/identity/connect/authorize', async (c) => {
     const q = c.req.query();
     if (q.client_id !== ctx.client.clientId) return c.text('Error: unauthorized_client\nInvalid client_id', 400);
     let redirect: URL;
@@ -32,7 +32,17 @@ export function loginRoutes(ctx: SandboxContext): Hono {
     const consent = ctx.consent.current;
     if (consent.deny) return back({ error: 'access_denied', state: q.state });
     const known = [...ctx.store.orgs.keys()];
-    const tenantIds = (consent.organisations ?? known).map((t) => t.toLowerCase()).filter((t) => ctx.store.orgs.has(t));
+    const offered = (consent.organisations ?? known).map((t) => t.toLowerCase()).filter((t) => ctx.store.orgs.has(t));
+    if (consent.page && c.req.method === 'GET') return c.html(consentPage(q, offered.map((id) => ({ id, name: String(ctx.store.orgs.get(id)?.org.Name ?? id) }))));
+    let tenantIds = offered;
+    if (consent.page) {
+      // The person's answer on the consent page: the organisations ticked, or Cancel.
+      const form = await c.req.parseBody({ all: true });
+      if (form.decision !== 'allow') return back({ error: 'access_denied', state: q.state });
+      const ticked = new Set([form.organisation ?? []].flat().map(String));
+      tenantIds = offered.filter((id) => ticked.has(id));
+      if (tenantIds.length === 0) return c.html(consentPage(q, offered.map((id) => ({ id, name: String(ctx.store.orgs.get(id)?.org.Name ?? id) })), 'Select at least one organisation.'), 400);
+    }
     const code = ctx.oauth.createCode({
       clientId: q.client_id,
       redirectUri: q.redirect_uri ?? '',
@@ -45,6 +55,18 @@ export function loginRoutes(ctx: SandboxContext): Hono {
     return back({ code, scope: q.scope, state: q.state, session_state: randomBytes(16).toString('hex') });
   });
   return app;
+}
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** Xero's consent screen, reduced to what a person does on it: tick organisations, allow or cancel. */
+function consentPage(query: Record<string, string>, orgs: { id: string; name: string }[], problem?: string): string {
+  const action = `?${new URLSearchParams(query).toString()}`;
+  const boxes = orgs.map((o, i) => `<label><input type="checkbox" name="organisation" value="${escape(o.id)}"${i === 0 ? ' checked' : ''}> ${escape(o.name)}</label><br>`).join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Xero sandbox: allow access</title></head><body><main>
+<h1>Ledgerport wants access to your Xero organisations</h1>${problem ? `<p role="alert">${escape(problem)}</p>` : ''}
+<form method="post" action="${escape(action)}"><fieldset><legend>Organisations to connect</legend>${boxes || '<p>No organisations in this sandbox.</p>'}</fieldset>
+<button type="submit" name="decision" value="allow">Allow access</button> <button type="submit" name="decision" value="cancel">Cancel</button></form></main></body></html>`;
 }
 
 interface ClientAuth { clientId: string; secret?: string }
