@@ -132,6 +132,12 @@ describe('console links and sessions', () => {
     expect(detail.status).toBe(200);
     expect(detail.text).toContain('Every status change');
     expect(detail.text).toMatch(/data-document-status="(received|held)"/);
+    const csv = await h.request('GET', '/console/t/org_d/exports/documents.csv?kind=sales_invoice', { headers: { cookie: cookie! } });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.text.split('\n')[0]).toContain('InvoiceNumber');
+    expect(csv.text).toContain('FIND-1');
+    expect((await h.request('GET', '/console/t/org_d/exports/documents.csv?kind=payment', { headers: { cookie: cookie! } })).status).toBe(400);
   });
 
   it('the platform admin opens a tenant list and any tenant; a tenant token cannot ask for that link', async () => {

@@ -194,6 +194,14 @@ describe('POST /webhooks/ops: bad input stores nothing', () => {
     expect(res.body.error.details).toEqual([{ path: 'data.invoice.issue_date', message: 'must be a real calendar date' }]);
   });
 
+  it('400 validation_failed, not a 500, for a date that is not a date at all', async () => {
+    const bad = shippedInvoice({ tenantId: 'org_bad' }) as { data: { invoice: Record<string, unknown> } };
+    bad.data.invoice.due_date = 'yesterday';
+    const res = await h.sendOps(bad, { id: 'msg_yesterday' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toContainEqual({ path: 'data.invoice.due_date', message: 'must be a date YYYY-MM-DD' });
+  });
+
   it('400 invalid_characters for NUL in strings (PostgreSQL cannot store it)', async () => {
     const res = await h.sendOps(JSON.stringify(shippedInvoice({ tenantId: 'org_nul' })).replace('Widget', 'Wid\\u0000get'), { id: 'msg_nul' });
     expect(res.status).toBe(400);

@@ -3,7 +3,7 @@ import type { DB } from '../db/schema.ts';
 import type { Tx } from '../db/database.ts';
 
 type HeldQuery = UpdateQueryBuilder<DB, 'documents', 'documents', UpdateResult>;
-import type { Document, DocumentStatus, DocumentUpdate } from '../db/schema.ts';
+import type { Document, DocumentKind, DocumentStatus, DocumentUpdate } from '../db/schema.ts';
 
 /**
  * The document lifecycle, in one place (DESIGN.md):
@@ -148,4 +148,41 @@ async function releaseHeld(tx: Tx, tenantId: string, narrow: (q: HeldQuery) => H
       .execute();
   }
   return released.map((d) => d.id);
+}
+
+/**
+ * Sends failed documents back to the queue, set-based: the tenant's first `limit` failed
+ * documents after `afterSeq` (in `seq` order, optionally only of one kind or among `ids`) are
+ * locked, moved to `queued` (their `last_error` cleared) and their change recorded, in one
+ * statement. A document another transaction holds (a newer version arriving, say) is passed
+ * over rather than waited for: a bulk move never holds up the ingest, nor deadlocks with it.
+ * Returns the moved documents in `seq` order; fewer than `limit` means none are left.
+ */
+export async function queueFailedDocuments(
+  tx: Tx,
+  tenantId: string,
+  opts: { kind?: DocumentKind; ids?: readonly string[]; afterSeq?: string; limit: number; reason: string },
+): Promise<{ id: string; seq: string }[]> {
+  assertTransition('failed', 'queued');
+  const { rows } = await sql<{ id: string; seq: string }>`
+    with picked as (
+      select id from documents
+      where tenant_id = ${tenantId} and status = 'failed' and seq > ${opts.afterSeq ?? '0'}
+        ${opts.kind ? sql`and kind = ${opts.kind}` : sql``}
+        ${opts.ids ? sql`and id = any(${sql.val([...opts.ids])}::uuid[])` : sql``}
+      order by seq
+      limit ${opts.limit}
+      for update skip locked
+    ), moved as (
+      update documents d
+         set status = 'queued', status_reason = ${opts.reason}, last_error = null, waits_for = null, updated_at = now()
+        from picked
+       where d.id = picked.id
+      returning d.id, d.seq
+    ), recorded as (
+      insert into document_events (document_id, from_status, to_status, reason)
+      select id, 'failed', 'queued', ${opts.reason} from moved
+    )
+    select id, seq from moved order by seq`.execute(tx);
+  return rows;
 }

@@ -18,7 +18,11 @@ const isoDate = v.pipe(
   v.string(),
   v.isoDate('must be a date YYYY-MM-DD'),
   // isoDate checks the shape only; 2026-02-31 must not pass.
-  v.check((s) => new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'must be a real calendar date'),
+  // valibot runs this even when the shape check failed: an invalid Date must not throw here.
+  v.check((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+  }, 'must be a real calendar date'),
 );
 
 const Party = v.object({

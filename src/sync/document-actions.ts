@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database, Tx } from '../db/database.ts';
-import type { BillStatus, DocumentStatus } from '../db/schema.ts';
+import type { BillStatus, DocumentKind, DocumentStatus } from '../db/schema.ts';
 import { conflict, notFound } from '../errors.ts';
 import { enqueuePush } from '../jobs.ts';
 import { currentDefaults } from './defaults.ts';
-import { MANUAL_PUSH_REASON, RETRY_REASON, transition } from '../documents/lifecycle.ts';
+import { MANUAL_PUSH_REASON, RETRY_REASON, queueFailedDocuments, transition } from '../documents/lifecycle.ts';
 
 async function lockDocument(tx: Tx, tenantId: string, documentId: string) {
   const doc = await tx
@@ -49,19 +50,9 @@ export async function pushManually(db: Database, logger: Logger, tenantId: strin
  */
 export async function retryFailed(db: Database, logger: Logger, tenantId: string, documentId: string, idempotencyKey?: string): Promise<DocumentStatus> {
   return db.transaction().execute(async (tx) => {
-    const operation = `retry:${documentId}`;
     if (idempotencyKey) {
-      const claimed = await tx
-        .insertInto('api_idempotency_keys')
-        .values({ tenant_id: tenantId, key: idempotencyKey, operation, status: 202, body: JSON.stringify({ status: 'queued' }) })
-        .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
-        .returning('key')
-        .executeTakeFirst();
-      if (!claimed) {
-        const earlier = await tx.selectFrom('api_idempotency_keys').select(['operation', 'body']).where('tenant_id', '=', tenantId).where('key', '=', idempotencyKey).executeTakeFirstOrThrow();
-        if (earlier.operation !== operation) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for another request');
-        return (earlier.body as { status: DocumentStatus }).status;
-      }
+      const earlier = await claimIdempotencyKey(tx, tenantId, idempotencyKey, `retry:${documentId}`, { status: 'queued' });
+      if (earlier) return (earlier.body as { status: DocumentStatus }).status;
     }
     const doc = await lockDocument(tx, tenantId, documentId);
     if (doc.status !== 'failed') throw conflict('not_failed', `only failed documents can be retried; this one is ${doc.status}`, { status: doc.status });
@@ -70,6 +61,90 @@ export async function retryFailed(db: Database, logger: Logger, tenantId: string
     await enqueuePush(tx, tenantId, new Date());
     logger.info({ tenantId, documentId }, 'failed document queued for retry');
     return 'queued' as const;
+  });
+}
+
+/**
+ * Claims an Idempotency-Key for `operation` in the caller's transaction, storing `answer` as
+ * what a repeat gets (settleIdempotencyKey replaces it once the answer is known). A key already
+ * claimed for the same operation returns the earlier answer; for another operation it is a 409.
+ * The claim rolls back with the transaction, so a request that fails leaves its key unused; a
+ * concurrent request with the same key waits on the claim and then gets the first answer.
+ */
+async function claimIdempotencyKey(tx: Tx, tenantId: string, key: string, operation: string, answer: unknown): Promise<{ body: unknown } | undefined> {
+  const claimed = await tx
+    .insertInto('api_idempotency_keys')
+    .values({ tenant_id: tenantId, key, operation, status: 202, body: JSON.stringify(answer) })
+    .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  if (claimed) return undefined;
+  const earlier = await tx.selectFrom('api_idempotency_keys').select(['operation', 'body']).where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirstOrThrow();
+  if (earlier.operation !== operation) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for another request');
+  return { body: earlier.body };
+}
+
+async function settleIdempotencyKey(tx: Tx, tenantId: string, key: string, answer: unknown): Promise<void> {
+  await tx.updateTable('api_idempotency_keys').set({ body: JSON.stringify(answer) }).where('tenant_id', '=', tenantId).where('key', '=', key).execute();
+}
+
+/** Narrows a bulk retry; absent fields narrow nothing. */
+export interface BulkRetryFilter {
+  readonly kind?: DocumentKind;
+  readonly ids?: readonly string[];
+}
+
+export interface BulkRetryResult {
+  readonly count: number;
+  readonly document_ids: string[];
+}
+
+/** Documents moved per statement: bounded statements and memory however many have failed. */
+export const BULK_RETRY_CHUNK = 1000;
+
+/**
+ * The request a bulk retry's Idempotency-Key stands for: the same filter (ids in any order or
+ * case, repeated or not) is the same request; anything else is another one.
+ */
+function bulkRetryOperation(filter: BulkRetryFilter): string {
+  const ids = filter.ids ? [...new Set(filter.ids.map((id) => id.toLowerCase()))].sort() : null;
+  return `retry_failed:${createHash('sha256').update(JSON.stringify({ kind: filter.kind ?? null, ids })).digest('base64url')}`;
+}
+
+/**
+ * Every failed document of the tenant (or those of `filter`) back to the queue, as retryFailed
+ * does for one, in one transaction: chunks of BULK_RETRY_CHUNK set-based moves through the
+ * lifecycle, one push job for them all, and the Idempotency-Key's answer (the ids moved),
+ * committed together. Documents that are not failed are left as they are.
+ */
+export async function retryAllFailed(
+  db: Database,
+  logger: Logger,
+  tenantId: string,
+  filter: BulkRetryFilter,
+  idempotencyKey?: string,
+  opts: { chunkSize?: number } = {},
+): Promise<BulkRetryResult> {
+  const chunkSize = opts.chunkSize ?? BULK_RETRY_CHUNK;
+  return db.transaction().execute(async (tx) => {
+    if (idempotencyKey) {
+      const earlier = await claimIdempotencyKey(tx, tenantId, idempotencyKey, bulkRetryOperation(filter), {});
+      if (earlier) return earlier.body as BulkRetryResult;
+    }
+    await requireConnected(tx, tenantId);
+    const ids: string[] = [];
+    let afterSeq: string | undefined;
+    for (;;) {
+      const moved = await queueFailedDocuments(tx, tenantId, { kind: filter.kind, ids: filter.ids, afterSeq, limit: chunkSize, reason: RETRY_REASON });
+      for (const doc of moved) ids.push(doc.id);
+      if (moved.length < chunkSize) break;
+      afterSeq = moved.at(-1)!.seq;
+    }
+    if (ids.length > 0) await enqueuePush(tx, tenantId, new Date());
+    const result: BulkRetryResult = { count: ids.length, document_ids: ids };
+    if (idempotencyKey) await settleIdempotencyKey(tx, tenantId, idempotencyKey, result);
+    logger.info({ tenantId, count: ids.length, kind: filter.kind, narrowedToIds: filter.ids?.length }, 'failed documents queued for retry');
+    return result;
   });
 }
 

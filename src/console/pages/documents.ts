@@ -5,9 +5,12 @@ import type { AppContext } from '../../context.ts';
 import type { BillStatus, DocumentKind, DocumentStatus } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
 import { DOCUMENT_KINDS } from '../../providers/capabilities.ts';
-import { pushManually, retryFailed, setBillStatus } from '../../sync/document-actions.ts';
+import { pushManually, retryAllFailed, retryFailed, setBillStatus } from '../../sync/document-actions.ts';
 import { getDocumentWithHistory } from '../../sync/documents-repo.ts';
 import { decodeCursor, encodeCursor } from '../../http/validate.ts';
+import { textStream } from '../../http/text-stream.ts';
+import { documentsCsv } from '../../exports/documents-csv.ts';
+import { EXPORT_KINDS, type ExportKind } from '../../exports/xero-invoice-template.ts';
 import { consoleError, type ConsoleEnv } from '../app.ts';
 import { actionForm, csrfField, page, tenantBase, when, type Html } from '../layout.ts';
 import { providerLink } from '../provider-links.ts';
@@ -110,21 +113,24 @@ export function documentPages(ctx: AppContext) {
         page(
           { title: 'Documents', session, tenantId, section: 'documents', notice: f.notice },
           html`${filterForm(base, f, counts)}${bulkActions(session, base, counts.get('failed') ?? 0)}${table}${next ? html`<p><a href="${base}/documents?${next.toString()}" rel="next">Older documents</a></p>` : ''}
-<p><a href="${base}/exports/documents.csv" download>Download sales invoices as CSV</a> <small>(Xero's sales-invoice import layout)</small></p>`,
+<p>Download as CSV, in Xero's sales-invoice import layout: ${EXPORT_KINDS.map((k, i) => html`${i ? ' · ' : ''}<a href="${base}/exports/documents.csv?kind=${k}" download>${label(k)}s</a>`)}</p>`,
         ),
       );
+    })
+    // The same export as GET /v1/tenants/{t}/exports/documents.csv, for the console's session.
+    .get('/exports/documents.csv', (c) => {
+      const tenantId = c.get('tenantId');
+      const kind = EXPORT_KINDS.find((k) => k === (c.req.query('kind') ?? 'sales_invoice')) as ExportKind | undefined;
+      if (!kind) throw consoleError(400, 'Choose one of the kinds offered for the export.');
+      const body = textStream(documentsCsv(ctx.db, { tenantId, kind }), (error) => ctx.logger.error({ err: error, tenantId }, 'console export failed midway; response aborted'));
+      return c.body(body, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${kind}.csv"` });
     })
     .post('/documents/retry-failed', async (c) => {
       const tenantId = c.get('tenantId');
       const base = tenantBase(tenantId);
       const to = await act(`${base}/documents`, async () => {
-        const failed = await ctx.db.selectFrom('documents').select('id').where('tenant_id', '=', tenantId).where('status', '=', 'failed').limit(10_000).execute();
-        let queued = 0;
-        for (const d of failed) {
-          await retryFailed(ctx.db, ctx.logger, tenantId, d.id);
-          queued++;
-        }
-        return `${queued} failed document(s) queued to be sent again.`;
+        const { count } = await retryAllFailed(ctx.db, ctx.logger, tenantId, {});
+        return `${count} failed document(s) queued to be sent again.`;
       });
       return c.redirect(to, 303);
     })

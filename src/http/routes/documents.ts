@@ -2,12 +2,12 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppContext } from '../../context.ts';
 import { notFound } from '../../errors.ts';
-import { pushManually, retryFailed, setBillStatus } from '../../sync/document-actions.ts';
+import { pushManually, retryAllFailed, retryFailed, setBillStatus } from '../../sync/document-actions.ts';
 import { getDocumentWithHistory, listDocuments, requireTenant, type DocumentSummaryRow } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
 import type { DocumentKind, DocumentStatus } from '../../db/schema.ts';
 import { DOCUMENT_KINDS } from '../../providers/capabilities.ts';
-import { decodeCursor, limitParam, pageOf, parseInput, readJson } from '../validate.ts';
+import { decodeCursor, decodeJson, limitParam, pageOf, parseInput, readJson } from '../validate.ts';
 
 const STATUSES = ['received', 'held', 'queued', 'pushing', 'synced', 'uncertain', 'failed', 'voided'] as const satisfies readonly DocumentStatus[];
 const KINDS = DOCUMENT_KINDS as readonly DocumentKind[];
@@ -22,6 +22,26 @@ const ListQuery = v.object({
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BillStatusBody = v.strictObject({ bill_status: v.picklist(['not_billed', 'partly_billed', 'billed']) });
 const IdempotencyKey = v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255)));
+const BulkRetryBody = v.pipe(
+  // valibot's object schemas accept arrays; a body that is not a JSON object is refused here.
+  v.custom<Record<string, unknown>>((x) => typeof x === 'object' && x !== null && !Array.isArray(x), 'must be a JSON object'),
+  v.strictObject({
+    kind: v.optional(v.picklist(KINDS)),
+    ids: v.optional(
+      v.pipe(
+        v.array(v.pipe(v.string(), v.regex(UUID, 'must be a document id (a UUID)'), v.toLowerCase())),
+        v.minLength(1, 'must name at least one document; leave ids out to retry every failed document'),
+        v.maxLength(10_000),
+      ),
+    ),
+  }),
+);
+
+/** An optional JSON body: none at all (zero bytes) is `{}`. */
+async function readOptionalJson(req: { arrayBuffer(): Promise<ArrayBuffer> }): Promise<unknown> {
+  const body = new Uint8Array(await req.arrayBuffer());
+  return body.byteLength === 0 ? {} : decodeJson(body);
+}
 
 /** Anything that is not a UUID cannot name a document: 404, like an unknown one. */
 function documentIdParam(value: string): string {
@@ -92,6 +112,14 @@ export function documentRoutes(ctx: AppContext) {
           provider_errors: a.provider_errors ?? null,
         })),
       });
+    })
+    .post('/documents/retry', async (c) => {
+      const tenantId = c.req.param('tenant_id')!;
+      const key = parseInput(IdempotencyKey, c.req.header('idempotency-key'), 'Idempotency-Key header');
+      const body = parseInput(BulkRetryBody, await readOptionalJson(c.req), 'bulk retry');
+      await requireTenant(ctx.db, tenantId);
+      const result = await retryAllFailed(ctx.db, ctx.logger, tenantId, { kind: body.kind, ids: body.ids }, key);
+      return c.json(result, 202);
     })
     .post('/documents/:document_id/push', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
