@@ -22,6 +22,8 @@
 
   function refresh() {
     timer = null;
+    // A form being filled in is not a live view: a refresh would throw away what was typed.
+    if (region.querySelector('[data-live-refresh="off"]')) return;
     if (busy()) { timer = setTimeout(refresh, 2000); return; }
     fetch(window.location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } })
       .then(function (res) { return res.ok ? res.text() : null; })

@@ -274,7 +274,7 @@ function defaultsForm(session: ConsoleSession, base: string, org: Organisation, 
     : provider === 'quickbooks'
       ? html`A taxable line is sent with the tax code mapped to its tax rate; a document with a rate not listed here is refused. Add a row for every rate your documents use${pickers ? ' (the codes are the company\'s own)' : ''}.`
       : 'QuickBooks: a line\'s tax rate (such as 20) → the company\'s tax code id. Xero uses the tax treatment instead.';
-  return html`<form method="post" action="${base}/defaults" class="defaults" novalidate>
+  return html`<form method="post" action="${base}/defaults" class="defaults" novalidate data-live-refresh="off">
 ${csrfField(session)}
 <fieldset><legend>Accounts</legend><div class="form-grid">
 ${accountField(org, 'sales_invoice_account', state.sales_invoice_account, errors, 'Lines of sales invoices and credit notes post here, unless their category has an account of its own below.', { none: '(none: every line names its account)', prefer: /revenue|income|sales/i, what: 'an account' })}
@@ -339,10 +339,6 @@ export function defaultsPages(ctx: AppContext) {
   const log = ctx.logger.child({ subsystem: 'console' });
   return new Hono<ConsoleEnv>()
     .get('/defaults', async (c) => {
-      // console.js fetches the page again whenever the tenant's feed moves and swaps #live-region,
-      // which would throw away edits not saved yet (and a refused form's errors). A form is not a
-      // live view: its background fetches (not navigations) get nothing, so the page stays as it is.
-      if (c.req.header('sec-fetch-dest') === 'empty' && c.req.header('sec-fetch-mode') !== 'navigate') return c.body(null, 204);
       const tenantId = c.get('tenantId');
       const [current, org] = await Promise.all([currentDefaults(ctx.db, tenantId), loadOrganisation(ctx, tenantId)]);
       const notice = c.req.query('notice')?.slice(0, 300);
