@@ -103,7 +103,7 @@ export function documentPages(ctx: AppContext) {
             return html`<tr data-status="${d.status}">
 <td><a href="${base}/documents/${d.id}">${source.number ?? d.source_id}</a><br><small>${d.source_id} v${d.source_version}${source.reference ? ` · ${source.reference}` : ''}</small></td>
 <td>${label(d.kind)}</td>
-<td>${statusBadge(d.status)}${d.status_reason && d.status !== 'synced' ? html`<br><small>${d.status_reason}</small>` : ''}</td>
+<td>${statusBadge(d.status)}${d.status_reason && d.status !== 'synced' && d.status !== 'failed' ? html`<br><small>${d.status_reason}</small>` : ''}</td>
 <td>${d.provider_number ?? '-'}${link ? html` <a href="${link}" target="_blank" rel="noopener noreferrer">open<span class="visually-hidden"> in the provider</span></a>` : ''}</td>
 <td>${words.length ? html`<span class="provider-error">${words[0]}</span>` : '-'}</td>
 <td>${when(d.updated_at)}</td>
