@@ -211,7 +211,11 @@ describe('accounts and tax rates for the platform’s pickers', () => {
       { field: 'sales_invoice_account', message: 'the organisation has no account with code "999"' },
       expect.objectContaining({ field: 'account_mappings.materials', message: expect.stringContaining('archived') }),
     ]));
-    const good = await h.request('PUT', '/v1/tenants/org_pick/defaults', { token, body: { sales_invoice_account: '200', account_mappings: { materials: '310' } } });
+    // Payments move money through a bank account: a sales account there is refused, a bank account taken.
+    const notBank = await h.request('PUT', '/v1/tenants/org_pick/defaults', { token, body: { payments_bank_account: '200' } });
+    expect(notBank.status).toBe(422);
+    expect(notBank.body.error.details).toEqual([{ field: 'payments_bank_account', message: 'account "200" (Sales) is not a bank account' }]);
+    const good = await h.request('PUT', '/v1/tenants/org_pick/defaults', { token, body: { sales_invoice_account: '200', account_mappings: { materials: '310' }, payments_bank_account: '090' } });
     expect(good.status).toBe(200);
   });
 

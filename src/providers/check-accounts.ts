@@ -16,5 +16,15 @@ export function accountProblems(defaults: PostingDefaults, accounts: readonly Pr
     if (!account) problems.push({ field, message: `the organisation has no account with code "${code}"` });
     else if (account.status !== 'active') problems.push({ field, message: `account "${code}" (${account.name}) is archived in the organisation` });
   }
+  // Payments and refunds move money through it: a bank account (QuickBooks also takes Undeposited Funds, an other current asset).
+  const bank = defaults.payments_bank_account === null ? undefined : byCode.get(defaults.payments_bank_account);
+  if (defaults.payments_bank_account !== null) {
+    const code = defaults.payments_bank_account;
+    if (!bank) problems.push({ field: 'payments_bank_account', message: `the organisation has no account with code "${code}"` });
+    else if (bank.status !== 'active') problems.push({ field: 'payments_bank_account', message: `account "${code}" (${bank.name}) is archived in the organisation` });
+    else if (!PAYMENT_ACCOUNT_TYPES.has(bank.type.toLowerCase())) problems.push({ field: 'payments_bank_account', message: `account "${code}" (${bank.name}) is not a bank account` });
+  }
   return problems;
 }
+
+const PAYMENT_ACCOUNT_TYPES: ReadonlySet<string> = new Set(['bank', 'other current asset']);
