@@ -4,24 +4,16 @@ import { sql } from 'kysely';
 import type { AppContext } from '../context.ts';
 import { listEvents } from '../feed/repo.ts';
 import type { ConsoleEnv } from './app.ts';
+import { RUN_KIND_WORDS } from './vocabulary.ts';
 
 const POLL_MS = 1_000;
 const KEEPALIVE_MS = 15_000;
 /** A stream ends after this long; the browser's EventSource reconnects with Last-Event-ID. */
 const STREAM_MS = 10 * 60_000;
 
-const KIND_WORDS: Record<string, string> = {
-  push: 'Push',
-  contact_import: 'Contact import',
-  purchase_order_import: 'Purchase order import',
-  payment_refresh: 'Payment read-back',
-  contact_refresh: 'Contact refresh',
-  purchase_order_refresh: 'Purchase order refresh',
-};
-
 /** What the bell says when a run ends. */
 function runNotice(data: Record<string, unknown>): string {
-  const what = KIND_WORDS[String(data.kind)] ?? 'A sync run';
+  const what = RUN_KIND_WORDS[String(data.kind) as keyof typeof RUN_KIND_WORDS] ?? 'A sync run';
   const outcome = data.status === 'succeeded' ? 'finished' : `ended: ${String(data.status)}${data.error ? ` (${String(data.error)})` : ''}`;
   return `${what}${data.dry_run ? ' (dry run)' : ''} ${outcome}.`;
 }

@@ -14,7 +14,8 @@ const positiveAmount = v.pipe(
 );
 const text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max));
 const optionalText = (max: number) => v.optional(v.pipe(v.string(), v.maxLength(max)));
-const isoDate = v.pipe(
+/** A calendar date YYYY-MM-DD that exists (2026-02-31 does not). */
+export const isoDate = v.pipe(
   v.string(),
   v.isoDate('must be a date YYYY-MM-DD'),
   // isoDate checks the shape only; 2026-02-31 must not pass.

@@ -9,8 +9,8 @@ import { connectionDeps } from '../../http/routes/connection.ts';
 import { consoleOrigin } from '../../http/routes/console-sessions.ts';
 import { consoleError, type ConsoleEnv } from '../app.ts';
 import { actionForm, csrfField, page, tenantBase, when } from '../layout.ts';
+import { PROVIDER_TITLES } from '../vocabulary.ts';
 
-const TITLES: Record<ProviderName, string> = { xero: 'Xero', quickbooks: 'QuickBooks Online' };
 const RETURN_NOTICES: Record<string, string> = {
   connected: 'Connected. Documents held for the connection are on their way.',
   pending: 'Several organisations were authorised: choose the one to use.',
@@ -18,7 +18,7 @@ const RETURN_NOTICES: Record<string, string> = {
 
 export function connectionPages(ctx: AppContext) {
   const deps = connectionDeps(ctx);
-  const configured = (Object.keys(TITLES) as ProviderName[]).filter((p) => ctx.services.providers[p]);
+  const configured = (Object.keys(PROVIDER_TITLES) as ProviderName[]).filter((p) => ctx.services.providers[p]);
   return new Hono<ConsoleEnv>()
     .get('/connection', async (c) => {
       const tenantId = c.get('tenantId');
@@ -31,12 +31,12 @@ export function connectionPages(ctx: AppContext) {
       const choices = (row?.pending_organisations as { id: string; name: string }[] | null) ?? [];
       const live = row && row.status !== 'disconnected';
       const connectButtons = (verb: string) =>
-        html`<div class="actions">${configured.map((p) => actionForm(session, `${base}/connection/connect`, `${verb} ${TITLES[p]}`, { fields: { provider: p }, style: 'primary' }))}</div>`;
+        html`<div class="actions">${configured.map((p) => actionForm(session, `${base}/connection/connect`, `${verb} ${PROVIDER_TITLES[p]}`, { fields: { provider: p }, style: 'primary' }))}</div>`;
       const body = !live
         ? html`<p>This tenant is not connected to an accounting system. Connecting opens the provider's consent page; you come back here after.</p>
 ${configured.length ? connectButtons('Connect to') : html`<p class="error">No provider is configured on this gateway (client id and secret).</p>`}`
         : html`<dl class="facts">
-<dt>Provider</dt><dd>${TITLES[row.provider]}</dd>
+<dt>Provider</dt><dd>${PROVIDER_TITLES[row.provider]}</dd>
 <dt>Organisation</dt><dd>${row.status === 'pending' ? 'not chosen yet' : (row.provider_org_name ?? row.provider_org_id ?? '-')}</dd>
 <dt>Status</dt><dd data-connection-status="${row.status}"><span class="status status-${row.status}">${row.status.replace('_', ' ')}</span>${row.status_reason ? html` — ${row.status_reason}` : ''}</dd>
 <dt>Connected</dt><dd>${when(row.connected_at)}</dd>

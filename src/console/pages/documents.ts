@@ -7,7 +7,8 @@ import { AppError } from '../../errors.ts';
 import { DOCUMENT_KINDS } from '../../providers/capabilities.ts';
 import { pushManually, retryAllFailed, retryFailed, setBillStatus } from '../../sync/document-actions.ts';
 import { getDocumentWithHistory } from '../../sync/documents-repo.ts';
-import { decodeCursor, encodeCursor } from '../../http/validate.ts';
+import { encodeCursor } from '../../http/validate.ts';
+import { pageCursor } from '../paging.ts';
 import { textStream } from '../../http/text-stream.ts';
 import { documentsCsv } from '../../exports/documents-csv.ts';
 import { EXPORT_KINDS, type ExportKind } from '../../exports/xero-invoice-template.ts';
@@ -79,12 +80,7 @@ export function documentPages(ctx: AppContext) {
       const parsed = v.safeParse(Filters, c.req.query());
       if (!parsed.success) throw consoleError(400, `Those filters are not valid: ${parsed.issues.map((i) => i.message).join('; ')}.`);
       const f = parsed.output;
-      let beforeSeq: string | undefined;
-      try {
-        beforeSeq = decodeCursor(f.cursor);
-      } catch {
-        throw consoleError(400, 'That page link is not valid; start from the first page.');
-      }
+      const beforeSeq = pageCursor(f.cursor);
       const [rows, counts, connection] = await Promise.all([
         searchDocuments(ctx.db, { tenantId, kind: f.kind || undefined, status: f.status || undefined, q: f.q || undefined, beforeSeq, limit: PAGE_SIZE + 1 }),
         statusCounts(ctx.db, tenantId),

@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { pageCursor } from '../paging.ts';
+import { PROVIDER_TITLES, RUN_KIND_WORDS } from '../vocabulary.ts';
 import { html } from 'hono/html';
 import * as v from 'valibot';
 import type { AppContext } from '../../context.ts';
@@ -16,17 +18,8 @@ const PAGE_SIZE = 50;
 const ITEMS_PAGE_SIZE = 100;
 const ATTEMPTS_SHOWN = 500;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TITLES: Record<ProviderName, string> = { xero: 'Xero', quickbooks: 'QuickBooks Online' };
 
 const KINDS: readonly SyncRunKind[] = ['push', 'contact_import', 'purchase_order_import', 'payment_refresh', 'contact_refresh', 'purchase_order_refresh'];
-const KIND_WORDS: Record<SyncRunKind, string> = {
-  push: 'Push',
-  contact_import: 'Contact import',
-  purchase_order_import: 'Purchase order import',
-  payment_refresh: 'Payment read-back',
-  contact_refresh: 'Contact refresh',
-  purchase_order_refresh: 'Purchase order refresh',
-};
 const TRIGGER_WORDS: Record<string, string> = { manual: 'by hand', schedule: 'on schedule', webhook: 'provider webhook', automation: 'automatic' };
 
 type ImportKind = 'contacts' | 'purchase_orders';
@@ -158,12 +151,7 @@ export function runPages(ctx: AppContext) {
       const parsed = v.safeParse(ListQuery, c.req.query());
       if (!parsed.success) throw consoleError(400, 'Those filters are not valid; start from the first page.');
       const q = parsed.output;
-      let beforeSeq: string | undefined;
-      try {
-        beforeSeq = decodeCursor(q.cursor);
-      } catch {
-        throw consoleError(400, 'That page link is not valid; start from the first page.');
-      }
+      const beforeSeq = pageCursor(q.cursor);
       const [rows, imports, connection] = await Promise.all([
         listRuns(ctx.db, { tenantId, kind: q.kind || undefined, beforeSeq, limit: PAGE_SIZE + 1 }),
         latestImports(ctx, tenantId),
@@ -182,10 +170,10 @@ export function runPages(ctx: AppContext) {
       const next = rows.length > PAGE_SIZE ? new URLSearchParams({ ...(q.kind ? { kind: q.kind } : {}), cursor: encodeCursor(shown.at(-1)!.seq) }) : null;
       const table = shown.length === 0
         ? html`<p class="empty">${q.kind ? 'No runs of this kind yet.' : 'Nothing has been synced yet.'}</p>`
-        : html`<table><caption>Sync runs, newest first${q.kind ? ` (${KIND_WORDS[q.kind]} only)` : ''}</caption>
+        : html`<table><caption>Sync runs, newest first${q.kind ? ` (${RUN_KIND_WORDS[q.kind]} only)` : ''}</caption>
 <thead><tr><th scope="col">Run</th><th scope="col">Trigger</th><th scope="col">Status</th><th scope="col">Items</th><th scope="col">Started</th><th scope="col">Finished</th><th scope="col">Outcome</th></tr></thead>
 <tbody>${shown.map((r) => html`<tr data-run-id="${r.id}" data-status="${r.status}">
-<td><a href="${base}/runs/${r.id}">${KIND_WORDS[r.kind] ?? label(r.kind)}${r.dry_run ? ' (dry run)' : ''}</a></td>
+<td><a href="${base}/runs/${r.id}">${RUN_KIND_WORDS[r.kind] ?? label(r.kind)}${r.dry_run ? ' (dry run)' : ''}</a></td>
 <td>${TRIGGER_WORDS[r.trigger] ?? label(r.trigger)}</td>
 <td>${statusBadge(r.status)}</td>
 <td>${counts(r)}</td>
@@ -194,12 +182,12 @@ export function runPages(ctx: AppContext) {
 <td>${outcomeWords(r)}${firstFailures.get(r.id)?.length ? html`<span class="first-failure">${r.failed > 1 ? `First of ${r.failed} failures: ` : 'Failed: '}<span class="provider-error">${firstFailures.get(r.id)!.join('; ')}</span></span>` : ''}</td>
 </tr>`)}</tbody></table>`;
       const filter = html`<form method="get" action="${base}/runs" class="filters" role="search">
-<label>Kind <select name="kind"><option value="">all</option>${KINDS.map((k) => html`<option value="${k}"${q.kind === k ? ' selected' : ''}>${KIND_WORDS[k]}</option>`)}</select></label>
+<label>Kind <select name="kind"><option value="">all</option>${KINDS.map((k) => html`<option value="${k}"${q.kind === k ? ' selected' : ''}>${RUN_KIND_WORDS[k]}</option>`)}</select></label>
 <button type="submit">Show</button></form>`;
       return c.html(
         page(
           { title: 'Sync history', session, tenantId, section: 'runs', notice: q.notice },
-          html`<section aria-labelledby="imports-title"><h2 id="imports-title">Import from ${connection && connected ? TITLES[connection.provider] : 'the accounting system'}</h2>
+          html`<section aria-labelledby="imports-title"><h2 id="imports-title">Import from ${connection && connected ? PROVIDER_TITLES[connection.provider] : 'the accounting system'}</h2>
 <div class="imports">${imports.map((state) => importPanel(session, base, connected, state))}</div>
 <p class="hint">Imports run in the background; this page updates when they finish.</p></section>
 <h2>Runs</h2>
@@ -307,7 +295,7 @@ ${filter}${table}${next ? html`<p><a href="${base}/runs?${next.toString()}" rel=
       const summary = Object.entries(run.summary ?? {}).filter(([k]) => k !== 'dry_run');
       return c.html(
         page(
-          { title: `${KIND_WORDS[run.kind] ?? label(run.kind)}${run.dry_run ? ' (dry run)' : ''}, ${run.created_at.toISOString().replace('T', ' ').slice(0, 16)} UTC`, session, tenantId, section: 'runs', notice },
+          { title: `${RUN_KIND_WORDS[run.kind] ?? label(run.kind)}${run.dry_run ? ' (dry run)' : ''}, ${run.created_at.toISOString().replace('T', ' ').slice(0, 16)} UTC`, session, tenantId, section: 'runs', notice },
           html`<p><a href="${base}/runs">← Sync history</a></p>
 <dl class="facts">
 <dt>Status</dt><dd data-run-status="${run.status}">${statusBadge(run.status)}</dd>

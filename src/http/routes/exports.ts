@@ -3,20 +3,11 @@ import * as v from 'valibot';
 import type { AppContext } from '../../context.ts';
 import { documentsCsv } from '../../exports/documents-csv.ts';
 import { EXPORT_KINDS } from '../../exports/xero-invoice-template.ts';
+import { isoDate } from '../../ingest/ops-envelope.ts';
 import { requireTenant } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
 import { textStream } from '../text-stream.ts';
 import { parseInput } from '../validate.ts';
-
-const isoDate = v.pipe(
-  v.string(),
-  v.isoDate('must be a date YYYY-MM-DD'),
-  // isoDate checks the shape only; 2026-02-31 must not pass (and the check runs after a failed isoDate too).
-  v.check((s) => {
-    const date = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(s);
-  }, 'must be a real calendar date'),
-);
 
 const ExportQuery = v.pipe(
   v.object({
