@@ -7,6 +7,7 @@ export function accountProblems(defaults: PostingDefaults, accounts: readonly Pr
   const named: [string, string | null][] = [
     ['sales_invoice_account', defaults.sales_invoice_account],
     ['purchase_bill_account', defaults.purchase_bill_account],
+    ['rounding_account', defaults.rounding_account ?? null],
     ...Object.entries(defaults.account_mappings).map(([category, code]): [string, string] => [`account_mappings.${category}`, code]),
   ];
   const problems: DefaultsProblem[] = [];

@@ -24,6 +24,7 @@ export interface DefaultsFormState {
   readonly auto_push_invoices: string;
   readonly auto_create_bills: boolean;
   readonly payments_bank_account: string;
+  readonly rounding_account: string;
   readonly sync_payments: boolean;
   readonly po_import_schedule: string;
   readonly tax_code_mappings: readonly MappingRow[];
@@ -50,6 +51,7 @@ export function stateFromSettings(settings: PostingDefaults): DefaultsFormState 
     auto_push_invoices: settings.auto_push_invoices === null ? '' : String(settings.auto_push_invoices),
     auto_create_bills: settings.auto_create_bills,
     payments_bank_account: settings.payments_bank_account ?? '',
+    rounding_account: settings.rounding_account ?? '',
     sync_payments: settings.sync_payments,
     po_import_schedule: settings.po_import_schedule,
     tax_code_mappings: Object.entries(settings.tax_code_mappings).map(([key, code]) => ({ key, code })),
@@ -88,6 +90,7 @@ export function stateFromForm(form: Record<string, unknown>): DefaultsFormState 
     auto_push_invoices: text(form.auto_push_invoices),
     auto_create_bills: checked(form.auto_create_bills),
     payments_bank_account: text(form.payments_bank_account).trim(),
+    rounding_account: text(form.rounding_account).trim(),
     sync_payments: checked(form.sync_payments),
     po_import_schedule: text(form.po_import_schedule),
     tax_code_mappings: rowsOf(form, 'tax_code_mappings'),
@@ -133,6 +136,7 @@ function toInput(state: DefaultsFormState, errors: FieldErrors): Record<string, 
     auto_push_invoices: auto === '' ? null : auto === 'true' ? true : auto === 'false' ? false : auto,
     auto_create_bills: state.auto_create_bills,
     payments_bank_account: state.payments_bank_account === '' ? null : state.payments_bank_account,
+    ...(state.rounding_account === '' ? {} : { rounding_account: state.rounding_account }),
     sync_payments: state.sync_payments,
     po_import_schedule: state.po_import_schedule,
     tax_code_mappings: maps.tax_code_mappings,

@@ -46,6 +46,7 @@ const LABELS: Record<string, string> = {
   sales_invoice_account: 'Sales invoice account',
   purchase_bill_account: 'Supplier bill account',
   payments_bank_account: 'Bank account for payments and refunds',
+  rounding_account: 'Rounding account',
   tax_treatment: 'Tax treatment',
   send_as: 'Send invoices and bills as',
   auto_push_invoices: 'Send sales invoices and credit notes automatically',
@@ -186,7 +187,7 @@ function checkboxField(name: 'auto_create_bills' | 'sync_payments', value: boole
   return html`<div class="field${d.invalid ? ' invalid' : ''}">${d.message}<label class="choice" for="${controlId(name)}"><input type="checkbox" id="${controlId(name)}" name="${name}" value="true"${value ? ' checked' : ''}${d.attrs}> ${LABELS[name]}</label><small class="hint" id="${d.hintId}">${hint}</small></div>`;
 }
 
-function accountField(org: Organisation, name: 'sales_invoice_account' | 'purchase_bill_account' | 'payments_bank_account', value: string, errors: FieldErrors, hint: string, opts: { only?: (a: ProviderAccount) => boolean; prefer?: RegExp; none: string; what: string }): Html {
+function accountField(org: Organisation, name: 'sales_invoice_account' | 'purchase_bill_account' | 'payments_bank_account' | 'rounding_account', value: string, errors: FieldErrors, hint: string, opts: { only?: (a: ProviderAccount) => boolean; prefer?: RegExp; none: string; what: string }): Html {
   const catalog = org.catalog;
   if (!catalog || !org.provider) {
     return field(name, errors, `${hint} Type the account code.`, (attrs) => html`<input type="text" ${attrs} value="${value}" maxlength="50" autocomplete="off" spellcheck="false">`);
@@ -280,6 +281,7 @@ ${csrfField(session)}
 ${accountField(org, 'sales_invoice_account', state.sales_invoice_account, errors, 'Lines of sales invoices and credit notes post here, unless their category has an account of its own below.', { none: '(none: every line names its account)', prefer: /revenue|income|sales/i, what: 'an account' })}
 ${accountField(org, 'purchase_bill_account', state.purchase_bill_account, errors, 'Lines of supplier bills post here, unless their category has an account of its own below.', { none: '(none: every line names its account)', prefer: /expense|cost|overhead|purchase/i, what: 'an account' })}
 ${accountField(org, 'payments_bank_account', state.payments_bank_account, errors, `Payments and refunds go through this account unless the platform names one${provider === 'quickbooks' ? ' (QuickBooks: the account id)' : ''}.`, { only: isBank, none: '(none: the platform names one each time)', what: 'a bank account' })}
+${accountField(org, 'rounding_account', state.rounding_account, errors, 'When the provider cannot keep the platform\'s total to the cent (such as a JPY total, or a third decimal), the difference goes to this account as a rounding line; without one such a document is refused before sending.', { none: '(none: refuse such documents)', prefer: /rounding/i, what: 'an account' })}
 </div>${pickers && !catalog.accounts.some((a) => a.status === 'active' && isBank(a)) ? html`<p class="hint">The organisation has no active bank account.</p>` : ''}</fieldset>
 <fieldset><legend>Tax</legend><div class="form-grid">
 ${field('tax_treatment', errors, provider === 'quickbooks' ? 'QuickBooks uses the tax codes by rate below instead.' : 'Xero chooses the organisation\'s tax rate for it; a line with its own rate gets the rate of that percentage.', (attrs) => html`<select ${attrs}>${TAX_TREATMENTS.includes(state.tax_treatment as never) ? '' : option(state.tax_treatment, `${state.tax_treatment} (not a treatment)`, true)}${TAX_TREATMENTS.map((t) => option(t, TREATMENTS[t], state.tax_treatment === t))}</select>`)}

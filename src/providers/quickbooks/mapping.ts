@@ -1,6 +1,7 @@
 import type { DocumentKind } from '../../db/schema.ts';
 import type { SalesInvoiceSource, SupplierBillSource } from '../../ingest/ops-envelope.ts';
 import type { DocumentToPush, ProviderMessage } from '../types.ts';
+import { planQuickBooksLines, rateKey } from './rounding.ts';
 
 export type QboEntity = 'Invoice' | 'Bill' | 'CreditMemo' | 'Payment' | 'RefundReceipt';
 /** The QuickBooks transaction each document kind becomes. */
@@ -10,9 +11,7 @@ export const ENTITY_OF: Readonly<Record<DocumentKind, QboEntity>> = {
 
 const GLOBAL_TAX = { exclusive: 'TaxExcluded', inclusive: 'TaxInclusive', no_tax: 'NotApplicable' } as const;
 
-const round = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
-/** "20", "20.0" and "20.00" name the same rate. */
-export const rateKey = (rate: string | undefined) => String(Number(rate ?? 0));
+export { rateKey };
 
 export interface QboLineContext {
   /** The income (sales) or expense (bills) account for a line, from the defaults snapshot. */
@@ -21,17 +20,26 @@ export interface QboLineContext {
   itemFor(accountId: string): string;
 }
 
+/** What Ledgerport did to make QuickBooks' total the platform's: a rounding line of `amount`. */
+export interface QboAdjustment {
+  readonly amount: string;
+  readonly reason: string;
+}
+
 /**
  * Maps a document to a QuickBooks Invoice (sales), CreditMemo (credit note) or Bill (supplier bill). QuickBooks has no
  * tax treatment to map onto: a line's rate must be mapped to a TaxCode in the defaults
- * (tax_code_mappings), so a taxable document without one is refused before anything is sent.
+ * (tax_code_mappings), so a taxable document without one is refused before anything is sent,
+ * and so is one whose total QuickBooks' arithmetic cannot give (see rounding.ts); `adjustment`
+ * says when a rounding line was added instead.
  */
-export function toQuickBooksDocument(doc: DocumentToPush, partyId: string, ctx: QboLineContext): { entity: 'Invoice' | 'Bill' | 'CreditMemo'; body: Record<string, unknown> } | { errors: ProviderMessage[] } {
+export function toQuickBooksDocument(doc: DocumentToPush, partyId: string, ctx: QboLineContext): { entity: 'Invoice' | 'Bill' | 'CreditMemo'; body: Record<string, unknown>; adjustment?: QboAdjustment } | { errors: ProviderMessage[] } {
   // Credit notes are sales documents too: item lines and sales tax codes, like an invoice.
   const isSale = doc.kind !== 'supplier_bill';
   const source = doc.source as unknown as SalesInvoiceSource & Partial<SupplierBillSource>;
   const errors: ProviderMessage[] = [];
   const mappings = doc.defaults.tax_code_mappings;
+  const plan = planQuickBooksLines(doc);
 
   const lines = source.lines.map((line, index) => {
     const accountId = ctx.accountFor(line.category);
@@ -43,29 +51,43 @@ export function toQuickBooksDocument(doc: DocumentToPush, partyId: string, ctx: 
     if (Number(rate) > 0 && !taxCode) {
       errors.push({ line: index, field: 'tax_rate', message: `this line is taxed at ${rate}% but the posting defaults map no QuickBooks tax code to "${rate}" (tax_code_mappings); map it, or send the line untaxed` });
     }
-    const quantity = Number(line.quantity);
-    const discount = line.discount_rate ? Number(line.discount_rate) / 100 : 0;
-    const unitPrice = round(Number(line.unit_price) * (1 - discount), 4);
-    const amount = round(quantity * unitPrice, 2);
+    const numbers = plan.lines[index]!;
     const taxRef = taxCode ? { TaxCodeRef: { value: taxCode } } : {};
     return isSale
-      ? { DetailType: 'SalesItemLineDetail', Amount: amount, Description: line.description, SalesItemLineDetail: { ItemRef: { value: accountId ? ctx.itemFor(accountId) : '' }, Qty: quantity, UnitPrice: unitPrice, ...taxRef } }
-      : { DetailType: 'AccountBasedExpenseLineDetail', Amount: amount, Description: line.description, AccountBasedExpenseLineDetail: { AccountRef: { value: accountId ?? '' }, ...taxRef } };
+      ? { DetailType: 'SalesItemLineDetail', Amount: numbers.amount, Description: numbers.description ?? line.description, SalesItemLineDetail: { ItemRef: { value: accountId ? ctx.itemFor(accountId) : '' }, Qty: numbers.quantity, UnitPrice: numbers.unitPrice, ...taxRef } }
+      // An expense line has only its amount: no quantity or price to fit.
+      : { DetailType: 'AccountBasedExpenseLineDetail', Amount: numbers.amount, Description: line.description, AccountBasedExpenseLineDetail: { AccountRef: { value: accountId ?? '' }, ...taxRef } };
   });
   if (errors.length > 0) return { errors };
 
-  // A document with no tax at all and no code mapped for 0% posts outside tax (VAT companies
-  // otherwise require a tax code on every line).
-  const noTaxCodes = source.lines.every((line) => !mappings[source.amounts_are === 'no_tax' ? '0' : rateKey(line.tax_rate)]);
+  const reconciled = plan.reconciliation;
+  if (reconciled.kind === 'refuse') return { errors: [{ field: 'total', message: reconciled.message }] };
+  let adjustment: QboAdjustment | undefined;
+  if (reconciled.kind === 'adjust') {
+    const roundingAccount = doc.defaults.rounding_account!;
+    // Every line of a taxed document needs a tax code (VAT/GST companies): the rounding line takes the 0% one.
+    const zeroCode = mappings['0'];
+    if (!plan.noTaxCodes && !zeroCode) {
+      return { errors: [{ field: 'total', message: `${plan.reason}; a rounding line needs the 0% tax code: map "0" in tax_code_mappings` }] };
+    }
+    const amount = Number(reconciled.amount);
+    const taxRef = plan.noTaxCodes ? {} : { TaxCodeRef: { value: zeroCode! } };
+    lines.push(isSale
+      ? { DetailType: 'SalesItemLineDetail', Amount: amount, Description: 'Rounding', SalesItemLineDetail: { ItemRef: { value: ctx.itemFor(roundingAccount) }, Qty: 1, UnitPrice: amount, ...taxRef } }
+      : { DetailType: 'AccountBasedExpenseLineDetail', Amount: amount, Description: 'Rounding', AccountBasedExpenseLineDetail: { AccountRef: { value: roundingAccount }, ...taxRef } });
+    adjustment = { amount: reconciled.amount, reason: plan.reason };
+  }
+
   const common = {
     TxnDate: source.issue_date,
     // A credit memo has no due date.
     ...(source.due_date && doc.kind !== 'credit_note' ? { DueDate: source.due_date } : {}),
     CurrencyRef: { value: source.currency },
-    GlobalTaxCalculation: noTaxCodes ? 'NotApplicable' : GLOBAL_TAX[source.amounts_are],
+    GlobalTaxCalculation: plan.noTaxCodes ? 'NotApplicable' : GLOBAL_TAX[source.amounts_are],
     Line: lines,
   };
+  const extra = adjustment ? { adjustment } : {};
   return isSale
-    ? { entity: doc.kind === 'credit_note' ? 'CreditMemo' : 'Invoice', body: { CustomerRef: { value: partyId }, ...(source.number ? { DocNumber: source.number } : {}), ...(source.reference ? { PrivateNote: `Reference ${source.reference}` } : {}), ...common } }
-    : { entity: 'Bill', body: { VendorRef: { value: partyId }, DocNumber: source.supplier_invoice_number, PrivateNote: `Reference ${source.reference ?? source.number ?? ''}`.trim(), ...common } };
+    ? { entity: doc.kind === 'credit_note' ? 'CreditMemo' : 'Invoice', body: { CustomerRef: { value: partyId }, ...(source.number ? { DocNumber: source.number } : {}), ...(source.reference ? { PrivateNote: `Reference ${source.reference}` } : {}), ...common }, ...extra }
+    : { entity: 'Bill', body: { VendorRef: { value: partyId }, DocNumber: source.supplier_invoice_number, PrivateNote: `Reference ${source.reference ?? source.number ?? ''}`.trim(), ...common }, ...extra };
 }

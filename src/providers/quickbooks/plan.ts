@@ -5,6 +5,7 @@ import { partyOf, type Party } from '../party.ts';
 import { qboLiteral, query, type QuickBooksClientDeps } from './client.ts';
 import { resolveQuickBooksParties } from './contacts.ts';
 import { ENTITY_OF, toQuickBooksDocument, type QboEntity } from './mapping.ts';
+import { needsQuickBooksRoundingLine } from './rounding.ts';
 import { bankAccountOf, creditApplications, invoiceLinks, toQuickBooksPayment, toQuickBooksRefund } from './money.ts';
 
 export interface BatchItem { bId: string; operation: 'create' | 'update' | 'delete'; optionsData?: 'void'; [entity: string]: unknown }
@@ -78,7 +79,9 @@ export async function planBatch(ctx: PlanContext, documents: readonly DocumentTo
   const accounts = writes.flatMap((d) => {
     if (d.kind === 'refund') return [ctx.accountFor(d)(undefined)];
     if (d.kind !== 'sales_invoice' && d.kind !== 'credit_note') return [];
-    return (d.source.lines as { category?: string }[]).map((l) => ctx.accountFor(d)(l.category));
+    const lineAccounts = (d.source.lines as { category?: string }[]).map((l) => ctx.accountFor(d)(l.category));
+    // A rounding line is an item line too: the rounding account's item, when the document will need one.
+    return needsQuickBooksRoundingLine(d) ? [...lineAccounts, d.defaults.rounding_account!] : lineAccounts;
   }).filter((a): a is string => Boolean(a));
   const items = await ctx.itemsFor(accounts);
   const changing = documents.filter((d) => d.operation !== 'create' && d.providerId);

@@ -1,6 +1,7 @@
 // Invoice, Bill and PurchaseOrder: line validation, tax and totals as QuickBooks computes them.
 import { DETAIL_FIELDS, LINE_FIELDS, LINE_TYPES, unknownField } from './fields.ts';
-import { addDays, err, isDate, qboDate, QboError, round2 } from './qbo-format.ts';
+import * as D from '../shared/decimal.ts';
+import { addDays, err, isDate, qboDate, QboError } from './qbo-format.ts';
 import { isObject, numberField, ref, refValue, resolveRef } from './refs.ts';
 import { currencyOf } from './seed.ts';
 import { table } from './store.ts';
@@ -16,7 +17,11 @@ const BANK_TYPES = new Set(['Bank', 'Other Current Asset', 'Credit Card']);
 const EXPENSE_TYPES = new Set(['Expense', 'Cost of Goods Sold', 'Other Expense']);
 const TAX_MODES = new Set(['TaxExcluded', 'TaxInclusive', 'NotApplicable']);
 
-interface BuiltLine { line: JsonObject; amount: number; taxCodeId?: string }
+export interface BuiltLine { line: JsonObject; amount: number; taxCodeId?: string }
+
+const ZERO: D.Dec = { n: 0n, scale: 0 };
+const HUNDRED: D.Dec = { n: 100n, scale: 0 };
+const HALF_CENT: D.Dec = { n: 5n, scale: 3 };
 
 function buildLine(s: CompanyState, entity: TxnEntity, raw: Json, i: number, taxMode: string): BuiltLine | undefined {
   if (!isObject(raw)) throw err.invalid('Line', 'must be an object');
@@ -51,7 +56,8 @@ function buildLine(s: CompanyState, entity: TxnEntity, raw: Json, i: number, tax
     out.ItemRef = ref(item);
     const qty = numberField(detail.Qty, `${dt}.Qty`);
     const price = numberField(detail.UnitPrice, `${dt}.UnitPrice`);
-    if (qty !== undefined && price !== undefined && Math.abs(round2(qty * price) - amount) > 0.005) {
+    // Exact, as QuickBooks' decimals are: Qty × UnitPrice rounded to cents must give Amount.
+    if (qty !== undefined && price !== undefined && D.cmp(D.abs(D.sub(D.round(D.mul(D.dec(qty), D.dec(price)), 2), D.dec(amount))), HALF_CENT) > 0) {
       throw new QboError('6070', 'Amount is not equal to UnitPrice * Qty', `Amount is not equal to UnitPrice * Qty. Supplied value:${amount}`, 'Line.Amount');
     }
     if (dt === 'SalesItemLineDetail' && item.data.IncomeAccountRef) out.ItemAccountRef = item.data.IncomeAccountRef;
@@ -67,19 +73,26 @@ function buildLine(s: CompanyState, entity: TxnEntity, raw: Json, i: number, tax
   } else if (s.company.country !== 'US' && taxMode !== 'NotApplicable') {
     throw err.business('Make sure all your transactions have a VAT/GST rate before you save (TaxCodeRef is missing on a line).', 'TaxCodeRef');
   }
-  return { line: { ...base, Amount: round2(amount), DetailType: dt, [dt]: out }, amount: round2(amount), ...(taxCodeId ? { taxCodeId } : {}) };
+  const rounded = D.num(D.round(D.dec(amount), 2));
+  return { line: { ...base, Amount: rounded, DetailType: dt, [dt]: out }, amount: rounded, ...(taxCodeId ? { taxCodeId } : {}) };
 }
 
+/**
+ * Tax as QuickBooks Online computes it outside the US: line by line, each line's tax at its
+ * TaxCode's rate(s) rounded to 2 places (TaxExcluded: on top of the amount; TaxInclusive:
+ * contained in it), then summed per rate into TaxLine and TotalTax. (Per line, not per rate
+ * total: 31 lines of 1.59 at 12% give 9.71 of tax in QuickBooks, not 12% of 81.09 = 9.73.)
+ */
 function computeTax(s: CompanyState, entity: TxnEntity, lines: BuiltLine[], mode: string, given: Json | undefined): { detail: JsonObject; total: number } {
-  const net = round2(lines.reduce((sum, l) => sum + l.amount, 0));
+  const net = D.sum(lines.map((l) => D.dec(l.amount)));
   if (s.company.country === 'US') {
-    const tax = round2(numberField(isObject(given) ? given.TotalTax : undefined, 'TxnTaxDetail.TotalTax') ?? 0);
-    const detail: JsonObject = { TotalTax: tax };
+    const tax = D.round(D.dec(numberField(isObject(given) ? given.TotalTax : undefined, 'TxnTaxDetail.TotalTax') ?? 0), 2);
+    const detail: JsonObject = { TotalTax: D.num(tax) };
     if (isObject(given) && given.TxnTaxCodeRef !== undefined) detail.TxnTaxCodeRef = given.TxnTaxCodeRef;
-    return { detail, total: round2(net + tax) };
+    return { detail, total: D.num(D.round(D.add(net, tax), 2)) };
   }
-  if (mode === 'NotApplicable') return { detail: { TotalTax: 0 }, total: net };
-  const byRate = new Map<string, { rate: number; base: number }>();
+  if (mode === 'NotApplicable') return { detail: { TotalTax: 0 }, total: D.num(D.round(net, 2)) };
+  const byRate = new Map<string, { rate: D.Dec; base: D.Dec; tax: D.Dec }>();
   for (const l of lines) {
     if (!l.taxCodeId) continue;
     const code = table(s, 'TaxCode').get(l.taxCodeId);
@@ -89,22 +102,36 @@ function computeTax(s: CompanyState, entity: TxnEntity, lines: BuiltLine[], mode
       const rateId = isObject(d) ? refValue(d.TaxRateRef) : undefined;
       const rate = rateId ? table(s, 'TaxRate').get(rateId) : undefined;
       if (!rateId || !rate) continue;
-      const entry = byRate.get(rateId) ?? { rate: Number(rate.data.RateValue ?? 0), base: 0 };
-      entry.base += l.amount;
-      byRate.set(rateId, entry);
+      const entry = byRate.get(rateId) ?? { rate: D.dec(Number(rate.data.RateValue ?? 0)), base: ZERO, tax: ZERO };
+      const amount = D.dec(l.amount);
+      const divisor = mode === 'TaxInclusive' ? D.add(HUNDRED, entry.rate) : HUNDRED;
+      const lineTax = divisor.n === 0n ? ZERO : D.divRound(D.mul(amount, entry.rate), divisor, 2);
+      byRate.set(rateId, { rate: entry.rate, base: D.add(entry.base, amount), tax: D.add(entry.tax, lineTax) });
     }
   }
-  let totalTax = 0;
+  let totalTax = ZERO;
   const taxLines: JsonObject[] = [];
-  for (const [rateId, { rate, base }] of byRate) {
-    const tax = mode === 'TaxInclusive' ? round2((base * rate) / (100 + rate)) : round2((base * rate) / 100);
-    totalTax += tax;
-    taxLines.push({ Amount: tax, DetailType: 'TaxLineDetail', TaxLineDetail: {
-      TaxRateRef: { value: rateId }, PercentBased: true, TaxPercent: rate,
-      NetAmountTaxable: round2(mode === 'TaxInclusive' ? base - tax : base) } });
+  for (const [rateId, { rate, base, tax }] of byRate) {
+    totalTax = D.add(totalTax, tax);
+    taxLines.push({ Amount: D.num(tax), DetailType: 'TaxLineDetail', TaxLineDetail: {
+      TaxRateRef: { value: rateId }, PercentBased: true, TaxPercent: D.num(rate),
+      NetAmountTaxable: D.num(D.round(mode === 'TaxInclusive' ? D.sub(base, tax) : base, 2)) } });
   }
-  totalTax = round2(totalTax);
-  return { detail: { TotalTax: totalTax, TaxLine: taxLines }, total: mode === 'TaxInclusive' ? net : round2(net + totalTax) };
+  return { detail: { TotalTax: D.num(totalTax), TaxLine: taxLines }, total: D.num(D.round(mode === 'TaxInclusive' ? net : D.add(net, totalTax), 2)) };
+}
+
+/**
+ * A transaction's lines, tax and total from a write body, as QuickBooks computes them
+ * (validating lines and tax codes, not the party, currency or dates); throws QboError.
+ */
+export function computeTransaction(s: CompanyState, entity: TxnEntity, d: JsonObject): { mode: string; lines: BuiltLine[]; tax: { detail: JsonObject; total: number } } {
+  const mode = typeof d.GlobalTaxCalculation === 'string' ? d.GlobalTaxCalculation : 'TaxExcluded';
+  if (!TAX_MODES.has(mode)) throw err.invalid('GlobalTaxCalculation', `${mode} is not one of TaxExcluded, TaxInclusive, NotApplicable`);
+  if (!Array.isArray(d.Line)) throw err.required('Line');
+  const lines = d.Line.map((l, i) => buildLine(s, entity, l, i, mode)).filter((l): l is BuiltLine => l !== undefined);
+  if (lines.length === 0) throw err.required('Line');
+  lines.forEach((l, i) => { l.line.Id = String(i + 1); l.line.LineNum = i + 1; });
+  return { mode, lines, tax: computeTax(s, entity, lines, mode, d.TxnTaxDetail) };
 }
 
 function docNumber(s: CompanyState, entity: TxnEntity, d: JsonObject, selfId: string | undefined): string | undefined {
@@ -141,13 +168,7 @@ export function buildTransaction(s: CompanyState, entity: TxnEntity, d: JsonObje
   if (currency !== undefined && currency !== cur.code) {
     throw err.business(`Multicurrency is not enabled: the transaction currency ${currency} must be the home currency ${cur.code}.`, 'CurrencyRef');
   }
-  const mode = typeof d.GlobalTaxCalculation === 'string' ? d.GlobalTaxCalculation : 'TaxExcluded';
-  if (!TAX_MODES.has(mode)) throw err.invalid('GlobalTaxCalculation', `${mode} is not one of TaxExcluded, TaxInclusive, NotApplicable`);
-  if (!Array.isArray(d.Line)) throw err.required('Line');
-  const lines = d.Line.map((l, i) => buildLine(s, entity, l, i, mode)).filter((l): l is BuiltLine => l !== undefined);
-  if (lines.length === 0) throw err.required('Line');
-  lines.forEach((l, i) => { l.line.Id = String(i + 1); l.line.LineNum = i + 1; });
-  const tax = computeTax(s, entity, lines, mode, d.TxnTaxDetail);
+  const { mode, lines, tax } = computeTransaction(s, entity, d);
   const txnDate = d.TxnDate ?? qboDate(nowMs);
   if (!isDate(txnDate)) throw err.invalid('TxnDate', 'is not a valid date (yyyy-MM-dd)');
   if (d.DueDate !== undefined && !isDate(d.DueDate)) throw err.invalid('DueDate', 'is not a valid date (yyyy-MM-dd)');
@@ -159,7 +180,7 @@ export function buildTransaction(s: CompanyState, entity: TxnEntity, d: JsonObje
   const number = docNumber(s, entity, d, selfId);
   const out: JsonObject = {
     ...d, ...party, TxnDate: txnDate, CurrencyRef: { value: cur.code, name: cur.name },
-    Line: SALES_TXNS.has(entity) ? [...lines.map((l) => l.line), { Amount: round2(lines.reduce((a, l) => a + l.amount, 0)), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} }] : lines.map((l) => l.line),
+    Line: SALES_TXNS.has(entity) ? [...lines.map((l) => l.line), { Amount: D.num(D.round(D.sum(lines.map((l) => D.dec(l.amount))), 2)), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} }] : lines.map((l) => l.line),
     TxnTaxDetail: tax.detail, TotalAmt: tax.total,
   };
   if (number !== undefined) out.DocNumber = number;
