@@ -74,6 +74,17 @@ const EnvSchema = v.object({
   XERO_API_URL: urlWithDefault('https://api.xero.com'),
   XERO_IDENTITY_URL: urlWithDefault('https://identity.xero.com'),
   XERO_LOGIN_URL: urlWithDefault('https://login.xero.com'),
+  /**
+   * How long a write's idempotency key is trusted to be kept by the provider, in minutes. Xero
+   * keeps an Idempotency-Key 6 minutes from its first call ("keys are stored for 6 minutes from
+   * the time of the first call, after which they expire":
+   * https://developer.xero.com/documentation/guides/idempotent-requests/idempotency/); the default
+   * leaves a minute for clock differences. Intuit documents what a repeated requestid does but not
+   * for how long it is kept (https://blogs.intuit.com/2015/04/06/15346/), so QuickBooks gets the
+   * same short default. An unknown outcome older than this is settled by looking the documents
+   * up at the provider, never by replaying the key; 0 always looks up.
+   */
+  XERO_IDEMPOTENCY_WINDOW_MINUTES: intInRange(5, 0, 10_080),
   QBO_CLIENT_ID: optionalString,
   QBO_CLIENT_SECRET: optionalString,
   QBO_REDIRECT_URI: optionalUrl,
@@ -81,9 +92,31 @@ const EnvSchema = v.object({
   QBO_API_URL: urlWithDefault('https://quickbooks.api.intuit.com'),
   QBO_OAUTH_URL: urlWithDefault('https://oauth.platform.intuit.com'),
   QBO_AUTHORIZE_URL: urlWithDefault('https://appcenter.intuit.com/connect/oauth2'),
+  QBO_REQUESTID_WINDOW_MINUTES: intInRange(5, 0, 10_080),
   // change feed: outbound webhooks to the platform (both or neither)
   PLATFORM_WEBHOOK_URL: optionalUrl,
   PLATFORM_WEBHOOK_SECRET: v.optional(whsecSecret),
+  // metrics and traces (README "Metrics and traces")
+  /** The worker role's own /metrics listener; web and all serve /metrics on PORT. */
+  METRICS_PORT: intInRange(9464, 0, 65535),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: v.optional(v.pipe(v.string(), v.trim(), v.minLength(16, 'must be at least 16 characters'), v.regex(/^\S+$/, 'must not contain spaces'))),
+  /** OTLP/HTTP base URL (…/v1/traces is appended); traces are off without it. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_HEADERS: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^[^=,\s]+=[^,]*(,\s*[^=,\s]+=[^,]*)*$/, 'must be key=value pairs separated by commas')),
+  ),
+  OTEL_SERVICE_NAME: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1)), 'ledgerport'),
+  OTEL_TRACES_SAMPLER: v.optional(
+    v.picklist(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']),
+    'parentbased_always_on',
+  ),
+  OTEL_TRACES_SAMPLER_ARG: v.pipe(
+    v.optional(v.string(), '1'),
+    v.trim(),
+    v.regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'must be a number from 0 to 1'),
+    v.transform(Number),
+  ),
 });
 
 type Env = v.InferOutput<typeof EnvSchema>;
@@ -123,6 +156,8 @@ export interface Config {
     readonly apiUrl: string;
     readonly identityUrl: string;
     readonly loginUrl: string;
+    /** How long Xero is trusted to keep an Idempotency-Key (XERO_IDEMPOTENCY_WINDOW_MINUTES). */
+    readonly idempotencyWindowMinutes: number;
   };
   readonly quickbooks: {
     readonly clientId?: string;
@@ -132,11 +167,24 @@ export interface Config {
     readonly apiUrl: string;
     readonly oauthUrl: string;
     readonly authorizeUrl: string;
+    /** How long QuickBooks is trusted to keep a requestid (QBO_REQUESTID_WINDOW_MINUTES). */
+    readonly requestIdWindowMinutes: number;
   };
   /** Set when development secrets were generated because none were configured. */
   readonly generatedSecretsFile: string | undefined;
   /** Change feed delivery: both set (webhooks are sent, signed with `secret`) or neither. */
   readonly platformWebhook: { readonly url?: string; readonly secret?: string };
+  /** Prometheus metrics: GET /metrics on PORT (web, all) or on `port` (the worker role); bearer `token` when set. */
+  readonly metrics: { readonly port: number; readonly token: string | undefined };
+  /** OpenTelemetry traces over OTLP/HTTP, on when `endpoint` is set (OTEL_* variables, as the OpenTelemetry spec names them). */
+  readonly tracing: {
+    readonly endpoint: string | undefined;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly serviceName: string;
+    readonly sampler: Env['OTEL_TRACES_SAMPLER'];
+    /** The ratio of the traceidratio samplers. */
+    readonly samplerArg: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -207,6 +255,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!given.AUTH_JWT_SECRET && !given.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: one is required');
   if (given.AUTH_JWT_SECRET && given.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET and AUTH_JWKS_URL: set only one');
   if (!given.TOKEN_ENCRYPTION_KEYS) problems.push('TOKEN_ENCRYPTION_KEYS: required (one or more 32-byte base64url keys)');
+  // The embedded PostgreSQL is for a laptop; a production image does not carry it.
+  if (isProduction && !given.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded PostgreSQL is for development)');
   if (Boolean(given.PLATFORM_WEBHOOK_URL) !== Boolean(given.PLATFORM_WEBHOOK_SECRET)) {
     problems.push('PLATFORM_WEBHOOK_URL and PLATFORM_WEBHOOK_SECRET: set both (to deliver the change feed as webhooks) or neither');
   }
@@ -245,6 +295,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiUrl: env.XERO_API_URL.replace(/\/+$/, ''),
       identityUrl: env.XERO_IDENTITY_URL.replace(/\/+$/, ''),
       loginUrl: env.XERO_LOGIN_URL.replace(/\/+$/, ''),
+      idempotencyWindowMinutes: env.XERO_IDEMPOTENCY_WINDOW_MINUTES,
     },
     quickbooks: {
       clientId: env.QBO_CLIENT_ID,
@@ -254,11 +305,38 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiUrl: env.QBO_API_URL.replace(/\/+$/, ''),
       oauthUrl: env.QBO_OAUTH_URL.replace(/\/+$/, ''),
       authorizeUrl: env.QBO_AUTHORIZE_URL.replace(/\/+$/, ''),
+      requestIdWindowMinutes: env.QBO_REQUESTID_WINDOW_MINUTES,
     },
     generatedSecretsFile: dev.file,
     platformWebhook: { url: env.PLATFORM_WEBHOOK_URL, secret: env.PLATFORM_WEBHOOK_SECRET },
+    metrics: { port: env.METRICS_PORT, token: env.METRICS_TOKEN },
+    tracing: {
+      endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      headers: otlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
+      serviceName: env.OTEL_SERVICE_NAME,
+      sampler: env.OTEL_TRACES_SAMPLER,
+      samplerArg: env.OTEL_TRACES_SAMPLER_ARG,
+    },
   };
   return deepFreeze(config);
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS: `key=value,key2=value2`, values percent-decoded (the OpenTelemetry spec's format). */
+function otlpHeaders(raw: string | undefined): Record<string, string> {
+  if (!raw) return {};
+  return Object.fromEntries(
+    raw.split(',').map((pair) => {
+      const at = pair.indexOf('=');
+      const value = pair.slice(at + 1).trim();
+      let decoded = value;
+      try {
+        decoded = decodeURIComponent(value);
+      } catch {
+        // Not percent-encoded after all: sent as written.
+      }
+      return [pair.slice(0, at).trim(), decoded];
+    }),
+  );
 }
 
 function deepFreeze<T>(value: T): T {

@@ -8,6 +8,8 @@ import { createTokenVerifier, type TokenVerifier } from './security/jwt-auth.ts'
 import { createServices, type Services } from './services.ts';
 import type { SessionDeps } from './connections/session.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
+import { createObservability, type Observability } from './observability/index.ts';
+import { observeOpsIngest } from './observability/ingest.ts';
 
 /** Everything request handlers need, built once from config and passed explicitly. */
 export interface AppContext {
@@ -23,6 +25,8 @@ export interface AppContext {
   readonly services: Services;
   /** What provider sessions, imports and connection changes need, from the parts above. */
   readonly providerDeps: SessionDeps & { readonly providers: ProviderRegistry };
+  /** Metrics (GET /metrics) and traces of this process. */
+  readonly observability: Observability;
 }
 
 export function createAppContext(opts: {
@@ -32,10 +36,14 @@ export function createAppContext(opts: {
   pool: pg.Pool;
   migrationCount: number;
   now?: () => Date;
+  /** The process's metrics and traces (gateway.ts makes one for both roles); a fresh one when absent. */
+  observability?: Observability;
 }): AppContext {
   const { config, logger, db } = opts;
   const ingestLogger = logger.child({ subsystem: 'ingest' });
-  const services = createServices(config, { db, logger });
+  const observability = opts.observability ?? createObservability({ logger, db, feedDelivery: Boolean(config.platformWebhook.url) });
+  const ingest = observeOpsIngest(observability);
+  const services = createServices(config, { db, logger, observability });
   const now = opts.now ?? (() => new Date());
   return {
     config,
@@ -45,11 +53,12 @@ export function createAppContext(opts: {
     now,
     verifyToken: createTokenVerifier(config.auth),
     opsIngest: new GroupCommitter<OpsEvent, AcceptOutcome>({
-      write: (events) =>
+      write: ingest.write((events) =>
         acceptOpsEvents(db, events, {
           onRace: (error, attempt) =>
             ingestLogger.info({ err: error, size: events.length, attempt }, 'batch raced a concurrent one; writing it again'),
-        }),
+        })),
+      prepare: ingest.prepare,
       maxBatch: config.ingest.maxBatch,
       // Fewer transactions at once means larger batches: each commit has a fixed cost (the job
       // queue's add_jobs and notify) that a batch shares. Leave connections for the rest of the API.
@@ -59,6 +68,7 @@ export function createAppContext(opts: {
     }),
     migrationCount: opts.migrationCount,
     services,
-    providerDeps: { db, cipher: services.cipher, feed: services.feed, providers: services.providers, logger, now },
+    providerDeps: { db, cipher: services.cipher, feed: services.feed, providers: services.providers, logger, now, observability },
+    observability,
   };
 }

@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import type { Database, Tx } from './db/database.ts';
+import { withTraceContext } from './observability/trace-context.ts';
 
 /** Every graphile-worker task and its payload; tasks/ validates the same shapes at run time. */
 export interface TaskPayloads {
-  route_document: { document_id: string };
-  push_documents: { tenant_id: string };
+  // traceparent: W3C trace context of what enqueued the job (added by addJobs and accept_ops_events).
+  route_document: { document_id: string; traceparent?: string };
+  push_documents: { tenant_id: string; traceparent?: string };
   sweep_pushes: Record<string, never>;
   import_records: { tenant_id: string; run_id: string; kind: 'contacts' | 'purchase_orders'; dry_run: boolean };
   schedule_imports: Record<string, never>;
@@ -18,6 +20,10 @@ export interface TaskPayloads {
   schedule_payment_polls: Record<string, never>;
   /** Change feed: deliver the tenant's undelivered events to PLATFORM_WEBHOOK_URL, in order. */
   deliver_events: { tenant_id: string };
+  /** Compare what the provider holds with Ledgerport's records (a reconciliation's sync run). */
+  run_reconciliation: { tenant_id: string; run_id: string };
+  /** Cron: start the reconciliations due by the posting defaults' reconcile_schedule. */
+  schedule_reconciliations: Record<string, never>;
 }
 export type TaskName = keyof TaskPayloads;
 
@@ -48,7 +54,8 @@ export async function addJobs(
   for (const spec of specs) (spec.jobKey ? byKey.set(spec.jobKey, spec) : unkeyed.push(spec));
   const rows = [...unkeyed, ...byKey.values()].map((spec) => ({
     identifier: spec.task,
-    payload: spec.payload,
+    // The active trace context, if any, so the job's span continues this trace (observability/jobs.ts).
+    payload: withTraceContext(spec.payload),
     job_key: spec.jobKey ?? null,
     run_at: spec.runAt?.toISOString() ?? null,
     max_attempts: spec.maxAttempts ?? null,

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { traceLogFields } from './observability/trace-context.ts';
 
 /** Fields that must never reach a log line, wherever they appear. */
 export const REDACT_PATHS = [
@@ -28,6 +29,8 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
       base: { service: 'ledgerport' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // trace_id / span_id of the active span, when tracing is on (observability/tracing.ts).
+      mixin: traceLogFields,
     },
     opts.destination,
   );

@@ -65,7 +65,7 @@ try {
     const gateway = await startGateway(config, logger, command as Role);
     if (config.env === 'development' && gateway.url) await logDevConsoleLink(gateway.databaseUrl, config.publicUrl ?? `http://localhost:${config.http.port}`);
     let stopping = false;
-    const shutdown = (signal: string) => {
+    const shutdown = (signal: string, exitCode = 0) => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting now');
         process.exit(1);
@@ -80,7 +80,7 @@ try {
       gateway.stop().then(() => sandboxes?.close()).then(
         () => {
           logger.info('stopped');
-          process.exit(0);
+          process.exit(exitCode);
         },
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
@@ -90,6 +90,11 @@ try {
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    // A worker whose job runner died would stay up doing nothing: stop, exit 1, be started again.
+    void gateway.failed.then((error) => {
+      logger.fatal({ err: error }, 'the job runner stopped on its own; shutting down so the process is started again');
+      shutdown('runner-failed', 1);
+    });
   }
 } catch (error) {
   logger.fatal({ err: error }, 'failed to start');

@@ -5,6 +5,8 @@ import { createFeedWriter, type FeedWriter } from './feed/writer.ts';
 import { createProviders, type ProviderRegistry } from './providers/registry.ts';
 import { createTokenCipher, type TokenCipher } from './security/token-crypto.ts';
 import { createRateGovernor, type RateGovernor } from './providers/rate-governor.ts';
+import type { Observability } from './observability/index.ts';
+import { governorObserver, observeProviders } from './observability/providers.ts';
 
 /** The parts shared by the web and worker roles, built over one database handle. */
 export interface Services {
@@ -14,12 +16,12 @@ export interface Services {
   readonly providers: ProviderRegistry;
 }
 
-export function createServices(config: Config, deps: { db: Database; logger: Logger }): Services {
-  const governor = createRateGovernor(deps.db);
+export function createServices(config: Config, deps: { db: Database; logger: Logger; observability?: Observability }): Services {
+  const governor = createRateGovernor(deps.db, { onWait: governorObserver(deps.observability) });
   return {
     cipher: createTokenCipher(config.tokenEncryptionKeys),
     feed: createFeedWriter(config.platformWebhook),
     governor,
-    providers: createProviders(config, { db: deps.db, governor, logger: deps.logger }),
+    providers: observeProviders(createProviders(config, { db: deps.db, governor, logger: deps.logger, observability: deps.observability }), deps.observability),
   };
 }

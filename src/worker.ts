@@ -8,6 +8,8 @@ import type { FetchLike } from './feed/deliver.ts';
 import { createServices } from './services.ts';
 import { createTaskList, CRONTAB } from '../tasks/index.ts';
 import type { TaskDeps } from '../tasks/deps.ts';
+import type { Observability } from './observability/index.ts';
+import { observeTasks, observeWorkerEvents } from './observability/jobs.ts';
 
 /** graphile-worker's logger interface, backed by a pino child logger. */
 export function graphileLogger(logger: Logger): GraphileLogger {
@@ -20,8 +22,8 @@ export function graphileLogger(logger: Logger): GraphileLogger {
   });
 }
 
-export function taskDeps(config: Config, opts: { pool: pg.Pool; db: Database; logger: Logger; now?: () => Date; fetch?: FetchLike }): TaskDeps {
-  const services = createServices(config, { db: opts.db, logger: opts.logger });
+export function taskDeps(config: Config, opts: { pool: pg.Pool; db: Database; logger: Logger; now?: () => Date; fetch?: FetchLike; observability?: Observability }): TaskDeps {
+  const services = createServices(config, { db: opts.db, logger: opts.logger, observability: opts.observability });
   return {
     db: opts.db,
     pool: opts.pool,
@@ -35,10 +37,14 @@ export function taskDeps(config: Config, opts: { pool: pg.Pool; db: Database; lo
     feed: services.feed,
     platformWebhook: config.platformWebhook,
     fetch: opts.fetch ?? fetch,
+    observability: opts.observability,
   };
 }
 
-export async function startWorker(opts: { config: Config; pool: pg.Pool; db: Database; logger: Logger }): Promise<Runner> {
+/** The task list the worker runs: every task, each in a span when tracing is on (observability/jobs.ts). */
+export const workerTaskList = (deps: TaskDeps) => observeTasks(createTaskList(deps), deps.observability);
+
+export async function startWorker(opts: { config: Config; pool: pg.Pool; db: Database; logger: Logger; observability?: Observability }): Promise<Runner> {
   const logger = opts.logger.child({ subsystem: 'worker' });
   const concurrency = opts.config.worker.concurrency;
   const runner = await run({
@@ -47,7 +53,9 @@ export async function startWorker(opts: { config: Config; pool: pg.Pool; db: Dat
     logger: graphileLogger(logger),
     // Our process owns signal handling and shuts the runner down in order.
     noHandleSignals: true,
-    taskList: createTaskList(taskDeps(opts.config, { ...opts, logger })),
+    taskList: workerTaskList(taskDeps(opts.config, { ...opts, logger })),
+    // Jobs by task and outcome (ledgerport_jobs_total).
+    ...(opts.observability ? { events: observeWorkerEvents(opts.observability) } : {}),
     crontab: CRONTAB,
     preset: {
       worker: {

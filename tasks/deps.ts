@@ -5,6 +5,7 @@ import type { FetchLike } from '../src/feed/deliver.ts';
 import type { FeedWriter } from '../src/feed/writer.ts';
 import type { ProviderRegistry } from '../src/providers/registry.ts';
 import type { TokenCipher } from '../src/security/token-crypto.ts';
+import type { Observability } from '../src/observability/index.ts';
 
 /** What tasks receive from the worker's context; passed explicitly, never imported. */
 export interface TaskDeps {
@@ -24,4 +25,6 @@ export interface TaskDeps {
   /** The HTTP client outbound webhooks use; injectable for tests. */
   readonly fetch: FetchLike;
   // --- end change feed
+  /** Metrics and traces of this process (provider calls, token refreshes, deliveries). */
+  readonly observability?: Observability;
 }

@@ -3,8 +3,10 @@ import * as v from 'valibot';
 import { pushTenantDocuments } from '../src/sync/push/run.ts';
 import type { TaskDeps } from './deps.ts';
 import { parsePayload } from './payload.ts';
+import { withTraceContext } from '../src/observability/trace-context.ts';
 
-const Payload = v.object({ tenant_id: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) });
+// traceparent: the trace of what scheduled the push (addJobs); read by observability/jobs.ts.
+const Payload = v.object({ tenant_id: v.pipe(v.string(), v.minLength(1), v.maxLength(200)), traceparent: v.optional(v.string()) });
 
 /**
  * Pushes a tenant's queued documents in batches. When it must wait (rate limit, unknown
@@ -16,7 +18,7 @@ export function pushDocumentsTask(deps: TaskDeps): Task {
     if (!payload) return;
     const result = await pushTenantDocuments(deps, payload.tenant_id, { signal: helpers.abortSignal });
     if (result.kind === 'reschedule') {
-      await helpers.addJob('push_documents', { tenant_id: payload.tenant_id }, {
+      await helpers.addJob('push_documents', withTraceContext({ tenant_id: payload.tenant_id }), {
         jobKey: `push_documents:${payload.tenant_id}`,
         runAt: result.runAt,
       });

@@ -4,7 +4,8 @@ import { routeDocument } from '../src/sync/route-document.ts';
 import type { TaskDeps } from './deps.ts';
 import { parsePayload } from './payload.ts';
 
-const Payload = v.object({ document_id: v.pipe(v.string(), v.uuid()) });
+// traceparent: the trace of the webhook that routed it (sql/0012); read by observability/jobs.ts.
+const Payload = v.object({ document_id: v.pipe(v.string(), v.uuid()), traceparent: v.optional(v.string()) });
 
 /** Routes a received document: held (with the reason) or queued for push. */
 export function routeDocumentTask(deps: TaskDeps): Task {

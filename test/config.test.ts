@@ -49,6 +49,7 @@ describe('configuration', () => {
         expect.stringMatching(/^OPS_WEBHOOK_SECRETS: required/),
         expect.stringMatching(/^AUTH_JWT_SECRET or AUTH_JWKS_URL/),
         expect.stringMatching(/^TOKEN_ENCRYPTION_KEYS: required/),
+        'DATABASE_URL: required in production (the embedded PostgreSQL is for development)',
       ]),
     );
     expect(problems({ ...valid, AUTH_JWKS_URL: 'https://auth.example/jwks.json' })).toEqual(['AUTH_JWT_SECRET and AUTH_JWKS_URL: set only one']);

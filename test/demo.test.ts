@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { has, parseMetrics, total } from './helpers/prometheus.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-/** `npm run demo -- --provider <p>` as a user runs it, on the test server (the demo makes and drops its own database). */
+/** `npm run demo -- --provider <p> --print-metrics` as a user runs it, on the test server (the demo makes and drops its own database). */
 function runDemo(provider: 'xero' | 'quickbooks'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['src/demo/main.ts', '--provider', provider, '--database-url', inject('adminDatabaseUrl')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['src/demo/main.ts', '--provider', provider, '--database-url', inject('adminDatabaseUrl'), '--print-metrics'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -48,5 +49,38 @@ describe.each(['xero', 'quickbooks'] as const)('npm run demo -- --provider %s', 
       expect(row(stdout, 'Invoice', 'INV-1003')?.at(-1)).toMatch(/^Voided/);
       expect(stdout).toMatch(/Payment\s+\d+\s+954\.40\s+Invoice INV-1001 854\.40, Invoice INV-1002 100\.00/);
     }
+
+    // --print-metrics: GET /metrics at the end agrees with what the demo did and the sandbox saw.
+    const block = /^--- metrics ---\n([\s\S]*?)\n--- end of metrics ---$/m.exec(stdout);
+    expect(block, 'the metrics block').not.toBeNull();
+    const metrics = parseMetrics(block![1]!);
+    const [, sandboxCalls, sandbox429] = /the sandbox counted (\d+) API calls, (\d+) answered 429/.exec(stdout) ?? [];
+    const accepted = stdout.split('\n').filter((line) => /→ 202 /.test(line)).length;
+    expect(accepted).toBe(8);
+    expect(total(metrics, 'ledgerport_webhooks_received_total', { source: 'ops', outcome: 'accepted' })).toBe(accepted);
+    expect(total(metrics, 'ledgerport_webhooks_received_total', { source: 'ops', outcome: 'duplicate' })).toBe(1);
+    expect(total(metrics, 'ledgerport_webhooks_refused_total')).toBe(0);
+    expect(total(metrics, 'ledgerport_http_requests_total', { method: 'POST', route: '/webhooks/ops' })).toBe(accepted + 1);
+    expect(total(metrics, 'ledgerport_ingest_batch_size_sum')).toBe(accepted + 1);
+    // Every API call the sandbox received went through Ledgerport's provider client, but for
+    // QuickBooks' company check while connecting, made before there is a session to govern.
+    const outsideSession = provider === 'quickbooks' ? Number(/GET \/companyinfo\/\{realmId\} ×(\d+)/.exec(stdout)?.[1] ?? 0) : 0;
+    expect(total(metrics, 'ledgerport_provider_requests_total', { provider })).toBe(Number(sandboxCalls) - outsideSession);
+    expect(total(metrics, 'ledgerport_provider_rate_limited_total', { provider })).toBe(Number(sandbox429));
+    expect(total(metrics, 'ledgerport_provider_requests_total', { provider, status: '429' })).toBe(Number(sandbox429));
+    // Documents by status: what the last documents table shows.
+    const finalTable = stdout.slice(stdout.lastIndexOf('Documents in Ledgerport now:'));
+    for (const status of ['synced', 'voided']) {
+      const rows = ['inv_1001', 'inv_1002', 'inv_1003', 'bill_501', 'pay_9001', 'cn_2001'].filter((id) => row(finalTable, id)?.[2] === status).length;
+      expect(total(metrics, 'ledgerport_documents', { status }), status).toBe(rows);
+    }
+    expect(total(metrics, 'ledgerport_documents', { status: 'synced' })).toBe(5);
+    for (const status of ['received', 'held', 'queued', 'pushing', 'uncertain', 'failed']) expect(total(metrics, 'ledgerport_documents', { status }), status).toBe(0);
+    // Jobs: every push ran and none failed; the queue is empty of work due.
+    expect(total(metrics, 'ledgerport_jobs_total', { task: 'push_documents', outcome: 'success' })).toBeGreaterThanOrEqual(2);
+    expect(total(metrics, 'ledgerport_jobs_total', { outcome: 'failed' })).toBe(0);
+    expect(total(metrics, 'ledgerport_job_queue_jobs', { state: 'ready' })).toBe(0);
+    expect(has(metrics, 'process_resident_memory_bytes')).toBe(true);
+    expect(block![1]).not.toContain('org_demo');
   });
 });

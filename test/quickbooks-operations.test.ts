@@ -6,6 +6,7 @@ import { ProviderError } from '../src/providers/types.ts';
 import type { QuickBooksSandbox } from '../src/sandbox/quickbooks/index.ts';
 import { BUILT_IN_DEFAULTS } from '../src/documents/posting-defaults.ts';
 import { quickBooksFixture, type ProviderFixture } from './helpers/providers.ts';
+import { batchRequestId } from '../src/providers/quickbooks/client.ts';
 
 let p: ProviderFixture & { sb: QuickBooksSandbox };
 let provider: AccountingProvider;
@@ -47,7 +48,9 @@ const synced = (o: DocumentOutcome | undefined) => {
   return o;
 };
 const invoice = (id: string) => p.sb.invoices(realmId).find((i) => i.Id === id) as { Balance: number; TotalAmt: number; SyncToken: string; PrivateNote?: string; Line: { Amount: number }[] };
-const batchKeys = () => p.sb.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batch') && String(r.query.requestid).startsWith('lp-0')).map((r) => String(r.query.requestid));
+/** The requestid a batch call carries for a key (and the call's suffix): 36 characters at most, derived from the key. */
+const rid = (k: string, suffix = '') => batchRequestId('lp-', `${k}${suffix}`);
+const batchKeys = () => p.sb.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batch') && !String(r.query.requestid).startsWith('lp-party-')).map((r) => String(r.query.requestid));
 
 /** Two invoices of 120 (100 + 20% VAT) at QuickBooks. */
 async function twoInvoices() {
@@ -89,7 +92,7 @@ describe('QuickBooks operations: payments', () => {
     const payment = doc('payment', { id: 'pay_drop', version: 1, date: '2026-03-10', amount: '20.00', currency: 'GBP', allocations: [{ invoice_id: a.source.id, amount: '20.00' }] }, { related: rel });
     const prepared = await provider.prepareBatch(session, [payment]);
     const k = key();
-    p.sb.dropAfterWrite(1, { path: /\/batch$/, query: { requestid: new RegExp(`^${k}$`) } });
+    p.sb.dropAfterWrite(1, { path: /\/batch$/, query: { requestid: new RegExp(`^${rid(k)}$`) } });
     const error = await provider.sendBatch(session, prepared, k).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).outcomeUnknown).toBe(true);
@@ -139,7 +142,7 @@ describe('QuickBooks operations: credit notes, updates and voids', () => {
     const cn = doc('credit_note', { ...invoiceSource('cn_apply', '50.00'), number: 'CN-1', invoice_id: a.source.id }, { related: rel });
     const { outcomes, key: k } = await push([cn]);
     const out = synced(outcomes[0]);
-    expect(batchKeys().filter((x) => x.startsWith(k))).toEqual([k, `${k}-a1`]);
+    expect(batchKeys().filter((x) => x === rid(k) || x === rid(k, '-a1'))).toEqual([rid(k), rid(k, '-a1')]);
     expect(out).toMatchObject({ providerNumber: 'CN-1', providerStatus: 'Applied' });
     const [applyId] = out.providerRefs!.providerPaymentIds as string[];
     expect(p.sb.payments(realmId).find((x) => x.Id === applyId)).toMatchObject({ TotalAmt: 0, Line: [{ Amount: 60, LinkedTxn: [{ TxnId: oa.providerId, TxnType: 'Invoice' }] }, { Amount: 60, LinkedTxn: [{ TxnId: out.providerId, TxnType: 'CreditMemo' }] }] });
@@ -158,7 +161,7 @@ describe('QuickBooks operations: credit notes, updates and voids', () => {
     const cn = doc('credit_note', { ...invoiceSource('cn_throttled', '30.00'), number: 'CN-429', invoice_id: a.source.id }, { related: rel });
     const prepared = await provider.prepareBatch(session, [cn]);
     const k = key();
-    p.sb.force429(1, { path: /\/batch$/, query: { requestid: /-a1$/ } });
+    p.sb.force429(1, { path: /\/batch$/, query: { requestid: new RegExp(`^${rid(k, '-a1')}$`) } });
     // Not "rate limited" (which would send the documents again in a new batch, under a new key): transient, to be replayed.
     const error = await provider.sendBatch(session, prepared, k).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
@@ -170,7 +173,20 @@ describe('QuickBooks operations: credit notes, updates and voids', () => {
     expect(out).toMatchObject({ providerNumber: 'CN-429', providerStatus: 'Applied' });
     expect(p.sb.creditMemos(realmId).filter((c) => c.DocNumber === 'CN-429')).toHaveLength(1);
     expect(invoice(oa.providerId).Balance).toBe(84);
-    expect(batchKeys().filter((x) => x.startsWith(k))).toEqual([k, `${k}-a1`, k, `${k}-a1`]);
+    expect(batchKeys().filter((x) => x === rid(k) || x === rid(k, '-a1'))).toEqual([rid(k), rid(k, '-a1'), rid(k), rid(k, '-a1')]);
+  });
+
+  it('every batch carries a requestid QuickBooks accepts (36 characters at most), the same one for the same key', async () => {
+    await twoInvoices();
+    const batches = p.sb.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batch'));
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.filter((r) => String(r.query.requestid).length > 36)).toEqual([]);
+    expect(rid('lp-0001abc')).toBe(rid('lp-0001abc'));
+    expect(rid('lp-0001abc')).not.toBe(rid('lp-0001abc', '-a1'));
+    // A longer one is refused as QuickBooks does.
+    const res = await fetch(`${p.sb.apiUrl}/v3/company/${realmId}/batch?requestid=${'x'.repeat(37)}`, { method: 'POST', headers: { authorization: `Bearer ${await session.accessToken()}`, 'content-type': 'application/json' }, body: JSON.stringify({ BatchItemRequest: [] }) });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('at most 36 are allowed');
   });
 
   it('updates an invoice at its current SyncToken; a stale one is read again and the update applied once', async () => {
@@ -182,7 +198,7 @@ describe('QuickBooks operations: credit notes, updates and voids', () => {
     const tokenBefore = Number(invoice(oa.providerId).SyncToken);
     const k = key();
     const out = synced((await provider.sendBatch(session, prepared, k))[0]);
-    expect(batchKeys().filter((x) => x.startsWith(k))).toEqual([k, `${k}-r1`]);
+    expect(batchKeys().filter((x) => x === rid(k) || x === rid(k, '-r1'))).toEqual([rid(k), rid(k, '-r1')]);
     expect(out).toMatchObject({ providerId: oa.providerId, amountDue: '180.00', amountPaid: '0.00', providerStatus: 'Open' });
     const held = invoice(oa.providerId) as unknown as { TotalAmt: number; SyncToken: string; CustomerMemo?: unknown };
     expect(held).toMatchObject({ TotalAmt: 180, SyncToken: String(tokenBefore + 1), CustomerMemo: { value: 'Thanks!' } });
@@ -197,10 +213,10 @@ describe('QuickBooks operations: credit notes, updates and voids', () => {
     p.sb.updateEntity(realmId, 'Invoice', oa.providerId, { CustomerMemo: { value: 'one' } });
     const k = key();
     // The resend is held back at the sandbox while QuickBooks changes the invoice once more.
-    p.sb.delayNext(1, 500, { path: /\/batch$/, query: { requestid: new RegExp(`^${k}-r1$`) } });
+    p.sb.delayNext(1, 500, { path: /\/batch$/, query: { requestid: new RegExp(`^${rid(k, '-r1')}$`) } });
     const sending = provider.sendBatch(session, prepared, k);
     await new Promise<void>((resolve) => {
-      const tick = () => (p.sb.requests.some((r) => r.query.requestid === `${k}-r1`) ? resolve() : setImmediate(tick));
+      const tick = () => (p.sb.requests.some((r) => r.query.requestid === rid(k, '-r1')) ? resolve() : setImmediate(tick));
       tick();
     });
     p.sb.updateEntity(realmId, 'Invoice', oa.providerId, { CustomerMemo: { value: 'two' } });

@@ -45,6 +45,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description This process's metrics in the Prometheus text format: HTTP requests by route template and
+         *     status, webhooks by outcome, group-commit batch sizes, jobs by task and outcome, the job
+         *     queue, provider calls, 429s and rate-governor waits, documents by status, token refreshes,
+         *     the change feed, and Node.js process metrics (README, "Metrics and traces"). No label
+         *     carries a tenant id. The worker role serves the same on its own port (`METRICS_PORT`).
+         *     With `METRICS_TOKEN` set the scraper sends it as a bearer token; without it, it is open.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.yaml": {
         parameters: {
             query?: never;
@@ -1135,6 +1160,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant_id}/reconciliations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The operations platform's organisation id. Must match the token's `tenant_id` claim unless that is `"*"`.
+                 * @example org_123
+                 */
+                tenant_id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The tenant's reconciliations
+         * @description Every reconciliation, **newest first**, with its scope, status and counts (the findings
+         *     are in `GET .../reconciliations/{reconciliation_id}`). Paginated by an opaque cursor:
+         *     pass `next_cursor` as `cursor` for the next (older) page; `null` on the last page.
+         */
+        get: operations["listReconciliations"];
+        put?: never;
+        /**
+         * Start a reconciliation
+         * @description Compares what the provider holds for the documents Ledgerport pushed (sales invoices,
+         *     supplier bills and credit notes with a provider record, optionally only one `kind`, issued
+         *     `from`..`to`, inclusive) with Ledgerport's own records, in a worker job, and keeps what it
+         *     finds (`GET .../reconciliations/{reconciliation_id}`). Each document is read from the
+         *     provider by its id and its number; the findings are:
+         *
+         *     - `duplicate_at_provider`: the provider holds its number more than once (for a supplier
+         *       bill, whose number is the supplier's, with the same reference where both have one);
+         *     - `missing_at_provider`: the provider no longer has it, or has it deleted;
+         *     - `status_differs`: voided on one side only;
+         *     - `total_differs`: the provider's total is not what the document's lines give;
+         *     - `changed_at_provider`: modified there (Xero `UpdatedDateUTC`, QuickBooks
+         *       `MetaData.LastUpdatedTime`) after Ledgerport last synced it; a payment applied at the
+         *       provider counts too.
+         *
+         *     Nothing is changed at the provider: only reads are sent. Documents being pushed at that
+         *     moment (`pushing`, `uncertain`) wait for the next run. It is a sync run of kind
+         *     `reconciliation` (also listed under `GET .../sync-runs`, with one item per document
+         *     checked). The posting defaults' `reconcile_schedule` (`daily`, `weekly`) starts one on a
+         *     schedule over the last 90 days of issue dates.
+         *
+         *     An empty body (or `{}`) checks every kind and date. Order of checks: the body (400), the
+         *     tenant (404), the connection (409).
+         */
+        post: operations["startReconciliation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/reconciliations/{reconciliation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The operations platform's organisation id. Must match the token's `tenant_id` claim unless that is `"*"`.
+                 * @example org_123
+                 */
+                tenant_id: components["parameters"]["TenantId"];
+                /** @description The reconciliation's id (its sync run's). Anything that is not a UUID is `404 not_found`. */
+                reconciliation_id: components["parameters"]["ReconciliationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One reconciliation with its findings
+         * @description The reconciliation's status, scope and counts, plus one page of its findings, oldest
+         *     first (`limit` per page; pass `next_cursor` as `cursor` for the next; `null` on the
+         *     last). Findings appear as the run goes; `status` is `succeeded` or `failed` once it is
+         *     over (a provider that could not be read fails it, keeping the findings so far).
+         *
+         *     Order of checks: the query (400), the tenant (`404 tenant_not_found`), the
+         *     reconciliation (`404 not_found`, also for an id that is not a UUID or is another kind of
+         *     sync run).
+         */
+        get: operations["getReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant_id}/exports/documents.csv": {
         parameters: {
             query?: never;
@@ -2027,6 +2141,12 @@ export interface components {
         /** @enum {string} */
         PoImportSchedule: "off" | "hourly" | "every_6_hours" | "daily";
         /**
+         * @description A reconciliation of the documents Ledgerport pushed, over the last 90 days of issue
+         *     dates, started by a cron (`daily`, `weekly`) or never (`off`). Absent means `off`.
+         * @enum {string}
+         */
+        ReconcileSchedule: "off" | "daily" | "weekly";
+        /**
          * @description QuickBooks only (connection capability `tax_mapping: tax_code_mapping`): a line's tax rate
          *     (e.g. `"20"`) → the company's TaxCode id (a `code` from `GET .../tax-rates`). Rates are
          *     looked up in their shortest form (`20`, `5.5`), so write keys that way. A taxable
@@ -2076,8 +2196,11 @@ export interface components {
              * @default true
              */
             sync_payments: boolean;
+            /** @description Where a rounding line goes when the provider's rounding cannot give the platform's total to the cent (e.g. a JPY document, or a 3-decimal currency whose total fits 2 decimals); absent or `null`, such a document is refused before sending, with the exact difference. Xero account code (e.g. 860 Rounding), QuickBooks account id. */
+            rounding_account?: components["schemas"]["AccountCode"] | null;
             /** @default off */
             po_import_schedule: components["schemas"]["PoImportSchedule"];
+            reconcile_schedule?: components["schemas"]["ReconcileSchedule"];
             /** @default {} */
             account_mappings: components["schemas"]["AccountMappings"];
             /** @default {} */
@@ -2093,7 +2216,9 @@ export interface components {
             auto_create_bills: boolean;
             payments_bank_account: components["schemas"]["AccountCode"] | null;
             sync_payments: boolean;
+            rounding_account?: components["schemas"]["AccountCode"] | null;
             po_import_schedule: components["schemas"]["PoImportSchedule"];
+            reconcile_schedule?: components["schemas"]["ReconcileSchedule"];
             account_mappings: components["schemas"]["AccountMappings"];
             tax_code_mappings?: components["schemas"]["TaxCodeMappings"];
         };
@@ -2115,7 +2240,9 @@ export interface components {
             auto_create_bills: boolean;
             payments_bank_account: components["schemas"]["AccountCode"] | null;
             sync_payments: boolean;
+            rounding_account?: components["schemas"]["AccountCode"] | null;
             po_import_schedule: components["schemas"]["PoImportSchedule"];
+            reconcile_schedule?: components["schemas"]["ReconcileSchedule"];
             account_mappings: components["schemas"]["AccountMappings"];
             tax_code_mappings: components["schemas"]["TaxCodeMappings"];
         };
@@ -2370,12 +2497,14 @@ export interface components {
          *     pushed to the provider (creates, updates or voids); `contact_refresh`,
          *     `purchase_order_refresh`: one record read again after a provider webhook;
          *     `payment_refresh`: invoices Ledgerport pushed read back with their payments (payments
-         *     in), after a provider webhook or a pushed payment or credit note (trigger `webhook`).
+         *     in), after a provider webhook or a pushed payment or credit note (trigger `webhook`);
+         *     `reconciliation`: a reconciliation (`GET .../reconciliations`; as a filter of `GET
+         *     .../sync-runs` it is not accepted, list them there instead).
          * @enum {string}
          */
-        SyncRunKind: "contact_import" | "purchase_order_import" | "push" | "contact_refresh" | "purchase_order_refresh" | "payment_refresh";
+        SyncRunKind: "contact_import" | "purchase_order_import" | "push" | "contact_refresh" | "purchase_order_refresh" | "payment_refresh" | "reconciliation";
         /**
-         * @description `manual`: asked for over this API; `schedule`: the posting defaults' `po_import_schedule`;
+         * @description `manual`: asked for over this API; `schedule`: the posting defaults' `po_import_schedule` (or `reconcile_schedule`);
          *     `webhook`: a provider webhook; `automation`: automatic push.
          * @enum {string}
          */
@@ -2486,6 +2615,129 @@ export interface components {
         };
         SyncRunPage: {
             data: components["schemas"]["SyncRun"][];
+            /** @description Pass as `cursor` for the next (older) page; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /** @enum {string} */
+        ReconciledKind: "sales_invoice" | "supplier_bill" | "credit_note";
+        /** @description What to reconcile; every field is optional (all kinds, every issue date). */
+        ReconciliationInput: {
+            /** @default null */
+            kind: components["schemas"]["ReconciledKind"] | null;
+            /**
+             * Format: date
+             * @description First issue date, inclusive (YYYY-MM-DD).
+             */
+            from?: string | null;
+            /**
+             * Format: date
+             * @description Last issue date, inclusive; on or after `from`.
+             */
+            to?: string | null;
+        };
+        /**
+         * @description `duplicate_at_provider`, `missing_at_provider`, `status_differs`, `total_differs`,
+         *     `changed_at_provider` (see `POST .../reconciliations`).
+         * @enum {string}
+         */
+        FindingType: "duplicate_at_provider" | "missing_at_provider" | "total_differs" | "status_differs" | "changed_at_provider";
+        /** @description Findings so far, by type. */
+        FindingCounts: {
+            duplicate_at_provider: number;
+            missing_at_provider: number;
+            total_differs: number;
+            status_differs: number;
+            changed_at_provider: number;
+        };
+        /** @description One reconciliation (a sync run of kind `reconciliation`). */
+        Reconciliation: {
+            /** Format: uuid */
+            id: string;
+            tenant_id: string;
+            status: components["schemas"]["SyncRunStatus"];
+            /**
+             * @description `manual`: started over this API; `schedule`: the posting defaults' `reconcile_schedule`.
+             * @enum {string}
+             */
+            trigger: "manual" | "schedule";
+            /** @description The kind reconciled; `null` for every kind. */
+            kind: components["schemas"]["ReconciledKind"] | null;
+            /** Format: date */
+            from: string | null;
+            /** Format: date */
+            to: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            /** @description Documents checked so far: `agreeing` with the provider, or `with_findings`. */
+            counts: {
+                documents: number;
+                agreeing: number;
+                with_findings: number;
+            };
+            findings_by_type: components["schemas"]["FindingCounts"];
+            /** @description Why it failed (the provider could not be read, no usable connection). */
+            error: string | null;
+        };
+        /** @description One difference between the provider and Ledgerport's records. */
+        ReconciliationFinding: {
+            id: string;
+            type: components["schemas"]["FindingType"];
+            /**
+             * Format: uuid
+             * @description Ledgerport's document the finding is about.
+             */
+            document_id: string | null;
+            kind: components["schemas"]["ReconciledKind"];
+            /** @description The document's number at the provider (a bill's: the supplier's invoice number). */
+            number: string | null;
+            reference: string | null;
+            /** @description The provider's records concerned (every one holding the number, for a duplicate). */
+            provider_ids: string[];
+            /** @description What Ledgerport's records say: `{total}`, `{status}`, `{synced_at}`, `{count: 1}`. */
+            expected: Record<string, never> | null;
+            /** @description What the provider holds: `{total}`, `{status, state}`, `{updated_at}`, `{count}`; `null` when it has nothing. */
+            actual: Record<string, never> | null;
+            message: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A reconciliation with one page of its findings. */
+        ReconciliationDetail: {
+            /** Format: uuid */
+            id: string;
+            tenant_id: string;
+            status: components["schemas"]["SyncRunStatus"];
+            /** @enum {string} */
+            trigger: "manual" | "schedule";
+            kind: components["schemas"]["ReconciledKind"] | null;
+            /** Format: date */
+            from: string | null;
+            /** Format: date */
+            to: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            counts: {
+                documents: number;
+                agreeing: number;
+                with_findings: number;
+            };
+            findings_by_type: components["schemas"]["FindingCounts"];
+            error: string | null;
+            /** @description One page of findings, oldest first. */
+            findings: components["schemas"]["ReconciliationFinding"][];
+            /** @description Pass as `cursor` for the next page of findings; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        ReconciliationPage: {
+            data: components["schemas"]["Reconciliation"][];
             /** @description Pass as `cursor` for the next (older) page; `null` on the last page. */
             next_cursor: string | null;
         };
@@ -2795,6 +3047,8 @@ export interface components {
         DocumentId: string;
         /** @description The sync run's id. Anything that is not a UUID is `404 not_found`. */
         RunId: string;
+        /** @description The reconciliation's id (its sync run's). Anything that is not a UUID is `404 not_found`. */
+        ReconciliationId: string;
         /** @description Page size. */
         PageLimit: number;
         /** @description `next_cursor` from the previous page, unchanged. Anything else is `400 invalid_cursor`. */
@@ -2858,6 +3112,39 @@ export interface operations {
             };
             500: components["responses"]["InternalError"];
             503: components["responses"]["NotReady"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics (`text/plain; version=0.0.4`). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `METRICS_TOKEN` is set and the request carries no bearer token (`missing_token`) or another one (`invalid_token`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenError"];
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
     };
     getOpenApiDocument: {
@@ -4405,6 +4692,144 @@ export interface operations {
                 };
             };
             /** @description `validation_failed` (a bad `items_limit`) or `invalid_cursor`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailedError"] | components["schemas"]["InvalidCursorError"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["SyncRunNotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listReconciliations: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["PageLimit"];
+                /** @description `next_cursor` from the previous page, unchanged. Anything else is `400 invalid_cursor`. */
+                cursor?: components["parameters"]["PageCursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The operations platform's organisation id. Must match the token's `tenant_id` claim unless that is `"*"`.
+                 * @example org_123
+                 */
+                tenant_id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of reconciliations. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationPage"];
+                };
+            };
+            /** @description `validation_failed` (a bad `limit`) or `invalid_cursor`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailedError"] | components["schemas"]["InvalidCursorError"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["TenantNotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    startReconciliation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The operations platform's organisation id. Must match the token's `tenant_id` claim unless that is `"*"`.
+                 * @example org_123
+                 */
+                tenant_id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReconciliationInput"];
+            };
+        };
+        responses: {
+            /** @description Queued; poll `GET .../reconciliations/{reconciliation_id}` for its findings. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reconciliation"];
+                };
+            };
+            /** @description `validation_failed` (an unknown field or kind, a date that is not YYYY-MM-DD, `to` before `from`), `malformed_json` or `invalid_characters`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailedError"] | components["schemas"]["MalformedJsonError"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["TenantNotFound"];
+            409: components["responses"]["NotConnected"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getReconciliation: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["PageLimit"];
+                /** @description `next_cursor` from the previous page, unchanged. Anything else is `400 invalid_cursor`. */
+                cursor?: components["parameters"]["PageCursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The operations platform's organisation id. Must match the token's `tenant_id` claim unless that is `"*"`.
+                 * @example org_123
+                 */
+                tenant_id: components["parameters"]["TenantId"];
+                /** @description The reconciliation's id (its sync run's). Anything that is not a UUID is `404 not_found`. */
+                reconciliation_id: components["parameters"]["ReconciliationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reconciliation and one page of its findings. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationDetail"];
+                };
+            };
+            /** @description `validation_failed` (a bad `limit`) or `invalid_cursor`. */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

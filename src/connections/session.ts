@@ -4,6 +4,8 @@ import type { FeedWriter } from '../feed/writer.ts';
 import type { TokenCipher } from '../security/token-crypto.ts';
 import { holdQueuedDocuments } from '../documents/lifecycle.ts';
 import { InvalidGrantError, type AccountingProvider, type ProviderSession, type TokenSet } from '../providers/types.ts';
+import type { Observability } from '../observability/index.ts';
+import { observeTokenRefresh } from '../observability/outcomes.ts';
 
 /** Refresh this long before expiry, so a token never expires mid-request. */
 const REFRESH_AHEAD_MS = 2 * 60 * 1000;
@@ -24,6 +26,8 @@ export interface SessionDeps {
   readonly cipher: TokenCipher;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Counts refreshes by outcome (observability/outcomes.ts). */
+  readonly observability?: Observability;
 }
 
 /**
@@ -47,7 +51,7 @@ export async function openSession(deps: SessionDeps, provider: AccountingProvide
   const log = deps.logger.child({ tenantId, provider: provider.name });
 
   const refresh = async (force: boolean): Promise<string> => {
-    const outcome = await deps.db.transaction().execute(async (tx) => {
+    const outcome = await observeTokenRefresh(deps.observability, provider.name, () => deps.db.transaction().execute(async (tx) => {
       const locked = await tx
         .selectFrom('connections')
         .select(['status', 'token_set', 'token_version'])
@@ -87,7 +91,7 @@ export async function openSession(deps: SessionDeps, provider: AccountingProvide
         log.warn({ held }, 'refresh token refused (invalid_grant); connection needs reauthorisation');
         return { kind: 'unavailable' as const, status: 'needs_reauth' };
       }
-    });
+    }));
     if (outcome.kind === 'unavailable') throw new ConnectionUnavailableError(tenantId, outcome.status);
     if (outcome.kind === 'refreshed') log.info({ tokenVersion: outcome.version }, 'access token refreshed');
     tokens = outcome.tokens;

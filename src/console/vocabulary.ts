@@ -11,4 +11,5 @@ export const RUN_KIND_WORDS: Record<SyncRunKind, string> = {
   payment_refresh: 'Payment read-back',
   contact_refresh: 'Contact refresh',
   purchase_order_refresh: 'Purchase order refresh',
+  reconciliation: 'Reconciliation',
 };

@@ -4,7 +4,7 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Json<T = unknown> = ColumnType<T, string | T, string | T>;
 
-export type SyncRunKind = 'contact_import' | 'purchase_order_import' | 'push' | 'contact_refresh' | 'purchase_order_refresh' | 'payment_refresh';
+export type SyncRunKind = 'contact_import' | 'purchase_order_import' | 'push' | 'contact_refresh' | 'purchase_order_refresh' | 'payment_refresh' | 'reconciliation';
 export type SyncTrigger = 'manual' | 'schedule' | 'webhook' | 'automation';
 export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -92,4 +92,41 @@ export interface RecordTables {
   contacts: ContactsTable;
   purchase_orders: PurchaseOrdersTable;
   import_state: ImportStateTable;
+  reconciliations: ReconciliationsTable;
+  reconciliation_findings: ReconciliationFindingsTable;
 }
+
+// --- reconciliations (sql/0011)
+/**
+ * A reconciliation is a sync run of kind 'reconciliation'. The kind is not in SyncRunKind yet:
+ * places that name every SyncRunKind (the console's labels) would have to name it first; until
+ * then runs carry it as RECONCILIATION_RUN_KIND (src/sync/reconcile/repo.ts).
+ */
+export type ReconciledKind = 'sales_invoice' | 'supplier_bill' | 'credit_note';
+export type FindingType = 'duplicate_at_provider' | 'missing_at_provider' | 'total_differs' | 'status_differs' | 'changed_at_provider';
+
+export interface ReconciliationsTable {
+  run_id: string;
+  tenant_id: string;
+  kind: ReconciledKind | null;
+  date_from: ColumnType<string | null, string | null, string | null>;
+  date_to: ColumnType<string | null, string | null, string | null>;
+  created_at: Generated<Date>;
+}
+
+export interface ReconciliationFindingsTable {
+  id: Generated<string>;
+  run_id: string;
+  tenant_id: string;
+  type: FindingType;
+  document_id: string | null;
+  kind: string;
+  number: string | null;
+  reference: string | null;
+  provider_ids: ColumnType<string[], string[] | undefined, string[]>;
+  expected: Json | null;
+  actual: Json | null;
+  message: string;
+  created_at: Generated<Date>;
+}
+// --- end reconciliations

@@ -5,6 +5,8 @@ export interface DemoOptions {
   readonly provider: ProviderName;
   readonly databaseUrl: string | undefined;
   readonly keepRunning: boolean;
+  /** Print what GET /metrics answers at the end (and the sandbox's own counts beside it). */
+  readonly printMetrics: boolean;
 }
 
 const USAGE = `usage: npm run demo [-- options]
@@ -12,6 +14,7 @@ const USAGE = `usage: npm run demo [-- options]
   --database-url URL   use this PostgreSQL database instead of the demo's embedded one
                        (.ledgerport/demo, port 54339; your own .ledgerport data is never touched)
   --keep-running       leave the gateway and the sandbox up, print curl examples, stop on Ctrl-C
+  --print-metrics      print Ledgerport's GET /metrics at the end, beside the sandbox's own counts
   --help`;
 
 /** `--provider`'s value, checked. */
@@ -31,6 +34,7 @@ export function readDemoOptions(argv: string[]): DemoOptions {
         provider: { type: 'string', default: 'xero' },
         'database-url': { type: 'string' },
         'keep-running': { type: 'boolean', default: false },
+        'print-metrics': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -40,7 +44,7 @@ export function readDemoOptions(argv: string[]): DemoOptions {
     }
     const databaseUrl = values['database-url'];
     if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
-    return { provider: providerOption(values.provider), databaseUrl, keepRunning: values['keep-running'] };
+    return { provider: providerOption(values.provider), databaseUrl, keepRunning: values['keep-running'], printMetrics: values['print-metrics'] };
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
     process.exit(2);

@@ -165,6 +165,7 @@ async function run(): Promise<void> {
     throw new Error(`the sandbox holds ${money.payments} payment(s) and ${money.creditNotes} credit note(s), expected ${expectedPayments} and 1`);
   }
   say();
+  if (opts.printMetrics) await printMetrics(gateway.metricsUrl, () => provider.throttling(org.id));
 
   if (opts.keepRunning) {
     clearTimeout(watchdog);
@@ -177,6 +178,19 @@ async function run(): Promise<void> {
   await stopEverything();
   const checked = provider.contractViolations() ? '0 duplicates, 0 contract violations' : '0 duplicates';
   say(`OK: ${ids.length} documents synced once each, then edited, paid, credited and voided; ${checked}; stopped cleanly after ${seconds()}.`);
+}
+
+/** `--print-metrics`: GET /metrics as Prometheus would scrape it, and the sandbox's own count of what it received just after. */
+async function printMetrics(url: string, sandboxCounts: () => { calls: number; throttled: number }): Promise<void> {
+  const res = await fetch(url);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 200)}`);
+  const counts = sandboxCounts();
+  say(`GET ${url} (the sandbox counted ${counts.calls} API calls, ${counts.throttled} answered 429):`);
+  say('--- metrics ---');
+  say(text.trimEnd());
+  say('--- end of metrics ---');
+  say();
 }
 
 /** What must hold at the sandbox: each number once, every body within the contract, every document there. */

@@ -23,6 +23,12 @@ export const PostingDefaultsInput = v.strictObject({
   sync_payments: v.optional(v.boolean(), true),
   po_import_schedule: v.optional(v.picklist(['off', 'hourly', 'every_6_hours', 'daily']), 'off'),
   /**
+   * A reconciliation of the documents Ledgerport pushed (the last 90 days of issue dates) queued
+   * by a cron: `daily`, `weekly`, or `off`. Absent means `off` (no default is filled in, so
+   * settings saved before it existed read as they were).
+   */
+  reconcile_schedule: v.optional(v.picklist(['off', 'daily', 'weekly'])),
+  /**
    * QuickBooks: a line's tax rate (e.g. "20") → the company's TaxCode id. Without a mapping a
    * taxable document is refused (Xero maps tax_treatment onto its tax types instead).
    */
@@ -35,6 +41,13 @@ export const PostingDefaultsInput = v.strictObject({
     ),
     {},
   ),
+  /**
+   * Where a provider's rounding difference goes (Xero: account code, e.g. its Rounding account
+   * 860; QuickBooks: account id). A document whose total the provider's arithmetic cannot give
+   * exactly (see documents/totals.ts) gets a rounding line to this account; absent, such a
+   * document is refused before it is sent, with the difference as the reason.
+   */
+  rounding_account: v.optional(v.nullable(accountCode)),
   /** Line category (e.g. "materials") → account code. */
   account_mappings: v.optional(
     v.pipe(v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(100)), accountCode), v.maxEntries(200)),

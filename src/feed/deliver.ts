@@ -5,6 +5,8 @@ import { deliveryBackoffMs } from './backoff.ts';
 import { markDelivered, recordDeliveryFailure, undeliveredEvents } from './repo.ts';
 import { toFeedEvent, type OutboundEventRow } from './types.ts';
 import { outboundWebhook } from './webhook.ts';
+import type { Observability } from '../observability/index.ts';
+import { observeDelivery } from '../observability/outcomes.ts';
 
 /** The part of `fetch` delivery uses; injectable so tests (and proxies) can stand in. */
 export type FetchLike = (
@@ -25,6 +27,8 @@ export interface DeliveryDeps {
   readonly fetch: FetchLike;
   /** A delivery not answered within this counts as failed. */
   readonly deliveryTimeoutMs?: number;
+  /** Counts deliveries by outcome (observability/outcomes.ts). */
+  readonly observability?: Observability;
 }
 
 export type DeliveryResult =
@@ -71,7 +75,7 @@ export async function deliverTenantEvents(
           if (event.next_attempt_at && event.next_attempt_at > deps.now()) {
             return reschedule(event.next_attempt_at, 'waiting to retry a failed delivery');
           }
-          const outcome = await send(deps, endpoint, event, opts.signal);
+          const outcome = await observeDelivery(deps.observability, () => send(deps, endpoint, event, opts.signal));
           if (outcome.ok) {
             await markDelivered(deps.db, event.id);
             delivered++;

@@ -18,11 +18,13 @@ import { openapiRoutes } from './routes/openapi.ts';
 import { recordRoutes } from './routes/records.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { syncRunRoutes } from './routes/sync-runs.ts';
+import { reconciliationRoutes } from './routes/reconciliations.ts';
 import { providerWebhookRoutes } from './routes/provider-webhooks.ts';
 import { opsWebhookRoutes } from './routes/ops-webhooks.ts';
 import { adminConsoleSessionRoutes, tenantConsoleSessionRoutes } from './routes/console-sessions.ts';
 import { consoleApp } from '../console/app.ts';
 import { plainPage } from '../console/layout.ts';
+import { metricsRoutes, observeHttp } from '../observability/http.ts';
 
 export function createApp(ctx: AppContext) {
   const logger = ctx.logger.child({ subsystem: 'http' });
@@ -34,15 +36,18 @@ export function createApp(ctx: AppContext) {
     .route('/', eventRoutes(ctx))
     .route('/', recordRoutes(ctx))
     .route('/', syncRunRoutes(ctx))
+    .route('/', reconciliationRoutes(ctx))
     .route('/', paymentRoutes(ctx))
     .route('/', exportRoutes(ctx))
     .route('/', tenantConsoleSessionRoutes(ctx));
 
   const app = new Hono<AppEnv>()
+    .use('*', observeHttp(ctx.observability))
     .use('*', requestId({ limitLength: 100 }))
     .use('*', requestLog(logger))
     .use('*', limitBody(ctx.config.http.bodyLimitBytes))
     .route('/', healthRoutes(ctx))
+    .route('/', metricsRoutes(ctx.observability, ctx.config.metrics.token))
     .route('/', openapiRoutes())
     .route('/', docsRoutes())
     .route('/', opsWebhookRoutes(ctx))

@@ -13,6 +13,8 @@ export interface OpsEvent {
   readonly payloadJson: string;
   /** Absent for event types we do not handle: recorded as ignored. */
   readonly document: DocumentInput | undefined;
+  /** The webhook request's W3C trace context, handed to its route_document job (sql/0012). */
+  readonly traceparent?: string;
 }
 
 export type AcceptOutcome =
@@ -30,6 +32,7 @@ function batchJson(events: readonly OpsEvent[]): string {
         tenant_id: e.tenantId,
         type: e.type,
         ...(e.document ? { kind: e.document.kind, source_id: e.document.sourceId, version: e.document.version, source: e.document.source } : {}),
+        ...(e.traceparent ? { traceparent: e.traceparent } : {}),
       });
       return `${fields.slice(0, -1)},"payload":${e.payloadJson}}`;
     })

@@ -13,6 +13,8 @@ export interface GroupCommitOptions<I, O> {
   readonly maxInFlight: number;
   /** Called when a batch fails and its items are retried one by one. */
   readonly onBatchError?: (error: unknown, size: number) => void;
+  /** Runs in the submitter's async context before the item is queued (e.g. to take its trace context along). */
+  readonly prepare?: (item: I) => I;
 }
 
 interface Pending<I, O> {
@@ -33,7 +35,7 @@ export class GroupCommitter<I, O> {
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
+      this.#queue.push({ item: this.#options.prepare ? this.#options.prepare(item) : item, resolve, reject });
       this.#pump();
     });
   }

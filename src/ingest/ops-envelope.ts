@@ -26,6 +26,21 @@ export const isoDate = v.pipe(
   }, 'must be a real calendar date'),
 );
 
+/**
+ * An ISO 8601 timestamp with a time zone, on a calendar date that exists (valibot's isoTimestamp
+ * checks the shape only: 2026-02-31T10:00:00Z passes it).
+ */
+export const isoTimestamp = v.pipe(
+  v.string(),
+  v.isoTimestamp('must be an ISO 8601 timestamp'),
+  // Runs even when the shape check failed: must not throw on any string.
+  v.check((s) => {
+    const day = s.slice(0, 10);
+    const d = new Date(`${day}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(day);
+  }, 'must be a real calendar date and time'),
+);
+
 const Party = v.object({
   id: text(200),
   name: text(500),
@@ -99,7 +114,7 @@ export const SupplierBill = v.object({
 
 const base = {
   tenant_id: text(200),
-  occurred_at: v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 timestamp')),
+  occurred_at: isoTimestamp,
 };
 
 const Envelope = v.variant('type', [

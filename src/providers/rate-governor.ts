@@ -78,6 +78,8 @@ export interface RateGovernorOptions {
   readonly pollMs?: number;
   readonly defaultLeaseMs?: number;
   readonly defaultMaxWaitMs?: number;
+  /** Told of each refusal in acquire(): slept on (about waitMs, then asks again) or not (longer than maxWaitMs: returned to the caller). */
+  readonly onWait?: (wait: { readonly key: string; readonly reason: RefusalReason; readonly waitMs: number; readonly slept: boolean }) => void;
 }
 
 /** Xero: per organisation, plus the app-wide minute limit shared by every organisation. */
@@ -148,6 +150,7 @@ export function createRateGovernor<DB>(db: Kysely<DB>, opts: RateGovernorOptions
         const result = await tryAcquire(keys, acquireOpts);
         if (result.granted) return result;
         const left = deadline - now().getTime();
+        opts.onWait?.({ key: keys[0]!.key, reason: result.reason, waitMs: result.waitMs, slept: result.waitMs <= left });
         if (result.waitMs > left) return result;
         await sleep(Math.min(result.waitMs + Math.floor(Math.random() * MAX_JITTER_MS), left), signal);
       }

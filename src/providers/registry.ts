@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { ProviderName } from '../db/schema.ts';
 import type { RateGovernor } from './rate-governor.ts';
+import type { Observability } from '../observability/index.ts';
 import type { AccountingProvider } from './types.ts';
 import { createQuickBooksOAuth } from './quickbooks/oauth.ts';
 import { createQuickBooksProvider } from './quickbooks/provider.ts';
@@ -17,16 +18,18 @@ export function callbackUrl(config: Config, provider: ProviderName): string {
 }
 
 /** The providers this deployment has credentials for; a tenant can only connect to those. */
-export function createProviders(config: Config, deps: { db: Database; governor: RateGovernor; logger: Logger }): ProviderRegistry {
+export function createProviders(config: Config, deps: { db: Database; governor: RateGovernor; logger: Logger; observability?: Observability }): ProviderRegistry {
   const registry: ProviderRegistry = {};
   if (config.xero.clientId && config.xero.clientSecret) {
     registry.xero = createXeroProvider({
       db: deps.db,
       governor: deps.governor,
       logger: deps.logger.child({ provider: 'xero' }),
+      observability: deps.observability,
       apiUrl: config.xero.apiUrl,
       timeoutMs: config.push.requestTimeoutMs,
       maxGovernorWaitMs: 5_000,
+      idempotencyWindowMs: config.xero.idempotencyWindowMinutes * 60_000,
       oauth: createXeroOAuth(config.xero, callbackUrl(config, 'xero')),
     });
   }
@@ -35,9 +38,11 @@ export function createProviders(config: Config, deps: { db: Database; governor: 
       db: deps.db,
       governor: deps.governor,
       logger: deps.logger.child({ provider: 'quickbooks' }),
+      observability: deps.observability,
       apiUrl: config.quickbooks.apiUrl,
       timeoutMs: config.push.requestTimeoutMs,
       maxGovernorWaitMs: 5_000,
+      idempotencyWindowMs: config.quickbooks.requestIdWindowMinutes * 60_000,
       oauth: createQuickBooksOAuth(config.quickbooks, callbackUrl(config, 'quickbooks')),
     });
   }

@@ -174,6 +174,14 @@ export interface AccountingProvider {
    * repeats every call with the same key and the provider answers each as it did the first time.
    */
   sendBatch(session: ProviderSession, batch: { request: unknown; documentIds: readonly string[] }, idempotencyKey: string): Promise<DocumentOutcome[]>;
+  /**
+   * How long the provider keeps an idempotency key (Xero `Idempotency-Key`, QuickBooks
+   * `requestid`) from its first call, as configured (XERO_IDEMPOTENCY_WINDOW_MINUTES,
+   * QBO_REQUESTID_WINDOW_MINUTES). A batch whose outcome is unknown is replayed with its key
+   * only while the key is younger than this; an older one is settled by looking its documents
+   * up (records.findDocuments), because the provider would treat the replay as a new request.
+   */
+  readonly idempotencyWindowMs: number;
   readonly records: ProviderRecords;
   /** What in the posting defaults the organisation does not have (unknown account, no fitting tax type). */
   checkDefaults(defaults: PostingDefaults, catalog: { accounts: readonly ProviderAccount[]; taxRates: readonly ProviderTaxRate[] }): DefaultsProblem[];
@@ -254,6 +262,50 @@ export interface ProviderRecords {
    * changed since `since`. Absent where the provider's webhooks are the only source (Xero).
    */
   paymentChanges?(session: ProviderSession, since: Date): Promise<PaymentChanges>;
+  /**
+   * Documents as the provider holds them now, looked up by provider id, number and reference:
+   * those of `query.kind` matching any of `ids`, `numbers` or `references` (every one when none
+   * is given), issued within `dateFrom`..`dateTo` when given. Only reads. Used to settle a write
+   * whose idempotency key the provider no longer keeps, and by reconciliations.
+   */
+  findDocuments(session: ProviderSession, query: DocumentQuery): Promise<ProviderDocument[]>;
+}
+
+/** The kinds that carry a number at the provider, so they can be looked up by it. */
+export type NumberedKind = 'sales_invoice' | 'supplier_bill' | 'credit_note';
+export const NUMBERED_KINDS: readonly NumberedKind[] = ['sales_invoice', 'supplier_bill', 'credit_note'];
+
+export interface DocumentQuery {
+  readonly kind: NumberedKind;
+  readonly ids?: readonly string[];
+  /** The provider's document numbers (a supplier bill's is the supplier's invoice number). */
+  readonly numbers?: readonly string[];
+  /** References as Ledgerport sends them (Xero `Reference`; QuickBooks `PrivateNote` "Reference …"). */
+  readonly references?: readonly string[];
+  /** Issue dates, inclusive, YYYY-MM-DD. */
+  readonly dateFrom?: string;
+  readonly dateTo?: string;
+}
+
+/** Where a document stands at the provider, in provider-neutral words. */
+export type ProviderDocumentState = 'draft' | 'open' | 'paid' | 'voided' | 'deleted';
+
+/** A sales invoice, supplier bill or credit note as the provider holds it. */
+export interface ProviderDocument {
+  readonly providerId: string;
+  readonly kind: NumberedKind;
+  readonly number: string | null;
+  readonly reference: string | null;
+  readonly contactName: string | null;
+  readonly issueDate: string | null;
+  readonly currency: string | null;
+  /** Decimal string with 2 places. */
+  readonly total: string | null;
+  /** In the provider's words (Xero AUTHORISED, QuickBooks Open, …). */
+  readonly status: string;
+  readonly state: ProviderDocumentState;
+  /** Xero UpdatedDateUTC, QuickBooks MetaData.LastUpdatedTime. */
+  readonly updatedAt: Date | null;
 }
 
 /** What changed at the provider since a time, for payments in. */

@@ -36,7 +36,13 @@ export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
     if (typeof tenantId !== 'string' || tenantId.length === 0) {
       throw unauthorized('invalid_token', 'the bearer token has no tenant_id claim');
     }
-    return { tenantId, subject: payload.sub, isPlatformAdmin: tenantId === '*' };
+    // jose checks no claim it is not asked about: `sub` is stored (console sessions) and logged,
+    // so it must be a string PostgreSQL can store, as must tenant_id.
+    const subject: unknown = payload.sub;
+    if ((subject !== undefined && typeof subject !== 'string') || tenantId.includes('\u0000') || (typeof subject === 'string' && subject.includes('\u0000'))) {
+      throw unauthorized('invalid_token', 'the bearer token has an invalid tenant_id or sub claim');
+    }
+    return { tenantId, subject, isPlatformAdmin: tenantId === '*' };
   };
 }
 

@@ -11,8 +11,8 @@ import { readMigrations } from '../../src/db/migrate.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { signWebhook } from '../../src/security/standard-webhooks.ts';
-import { graphileLogger, taskDeps } from '../../src/worker.ts';
-import { createTaskList } from '../../tasks/index.ts';
+import type { Observability } from '../../src/observability/index.ts';
+import { graphileLogger, taskDeps, workerTaskList } from '../../src/worker.ts';
 import { createTestDatabase } from './db.ts';
 import { checkedResponse, createSpecValidator, type SpecCheckedResponse } from './openapi.ts';
 
@@ -64,14 +64,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date } = {}): Promise<Harness> {
+export async function startHarness(opts: { env?: Record<string, string>; now?: () => Date; observability?: Observability } = {}): Promise<Harness> {
   const testDb = await createTestDatabase();
   const config = loadConfig(testEnv(testDb.url, opts.env));
   const logs = new LogCapture();
   const logger = createLogger({ level: config.logLevel, destination: logs });
   const database = createDatabase({ connectionString: testDb.url, poolSize: config.database.poolSize, logger });
   const migrationCount = (await readMigrations()).length;
-  const ctx = createAppContext({ config, logger, db: database.db, pool: database.pool, migrationCount, now: opts.now });
+  const ctx = createAppContext({ config, logger, db: database.db, pool: database.pool, migrationCount, now: opts.now, observability: opts.observability });
   const app = createApp(ctx);
   const validator = createSpecValidator();
   const now = opts.now ?? (() => new Date());
@@ -126,7 +126,7 @@ export async function startHarness(opts: { env?: Record<string, string>; now?: (
     runJobs: () =>
       runOnce({
         pgPool: database.pool,
-        taskList: createTaskList(taskDeps(config, { pool: database.pool, db: database.db, logger, now })),
+        taskList: workerTaskList(taskDeps(config, { pool: database.pool, db: database.db, logger, now, observability: ctx.observability })),
         logger: graphileLogger(pino({ level: 'warn' })),
       }),
     close: async () => {

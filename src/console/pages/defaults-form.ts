@@ -27,6 +27,7 @@ export interface DefaultsFormState {
   readonly rounding_account: string;
   readonly sync_payments: boolean;
   readonly po_import_schedule: string;
+  readonly reconcile_schedule: string;
   readonly tax_code_mappings: readonly MappingRow[];
   readonly account_mappings: readonly MappingRow[];
 }
@@ -54,6 +55,7 @@ export function stateFromSettings(settings: PostingDefaults): DefaultsFormState 
     rounding_account: settings.rounding_account ?? '',
     sync_payments: settings.sync_payments,
     po_import_schedule: settings.po_import_schedule,
+    reconcile_schedule: settings.reconcile_schedule ?? 'off',
     tax_code_mappings: Object.entries(settings.tax_code_mappings).map(([key, code]) => ({ key, code })),
     account_mappings: Object.entries(settings.account_mappings).map(([key, code]) => ({ key, code })),
   };
@@ -93,6 +95,7 @@ export function stateFromForm(form: Record<string, unknown>): DefaultsFormState 
     rounding_account: text(form.rounding_account).trim(),
     sync_payments: checked(form.sync_payments),
     po_import_schedule: text(form.po_import_schedule),
+    reconcile_schedule: text(form.reconcile_schedule) || 'off',
     tax_code_mappings: rowsOf(form, 'tax_code_mappings'),
     account_mappings: rowsOf(form, 'account_mappings'),
   };
@@ -139,6 +142,7 @@ function toInput(state: DefaultsFormState, errors: FieldErrors): Record<string, 
     ...(state.rounding_account === '' ? {} : { rounding_account: state.rounding_account }),
     sync_payments: state.sync_payments,
     po_import_schedule: state.po_import_schedule,
+    ...(state.reconcile_schedule === 'off' ? {} : { reconcile_schedule: state.reconcile_schedule }),
     tax_code_mappings: maps.tax_code_mappings,
     account_mappings: maps.account_mappings,
   };

@@ -40,6 +40,7 @@ const TREATMENTS: Record<(typeof TAX_TREATMENTS)[number], string> = {
   no_tax: 'No tax',
 };
 const SEND_AS = { draft: 'Draft', approved: 'Approved' } as const;
+const RECONCILE_SCHEDULES = { off: 'Never (reconcile by hand)', daily: 'Once a day', weekly: 'Once a week' } as const;
 const SCHEDULES = { off: 'Never (import by hand)', hourly: 'Every hour', every_6_hours: 'Every 6 hours', daily: 'Once a day' } as const;
 
 const LABELS: Record<string, string> = {
@@ -53,6 +54,7 @@ const LABELS: Record<string, string> = {
   auto_create_bills: 'Create supplier bills automatically',
   sync_payments: 'Send payments and refunds recorded on the platform',
   po_import_schedule: 'Import purchase orders',
+  reconcile_schedule: 'Reconcile with the provider',
   tax_code_mappings: 'QuickBooks tax code for each tax rate',
   account_mappings: 'Account for each line category',
   form: 'Posting defaults',
@@ -289,6 +291,7 @@ ${field('tax_treatment', errors, provider === 'quickbooks' ? 'QuickBooks uses th
 <fieldset><legend>Sending</legend><div class="form-grid">
 ${field('send_as', errors, 'Draft: someone approves them at the provider. Approved: final as sent.', (attrs) => html`<select ${attrs}>${Object.hasOwn(SEND_AS, state.send_as) ? '' : option(state.send_as, `${state.send_as} (not an option)`, true)}${Object.entries(SEND_AS).map(([k, label]) => option(k, label, state.send_as === k))}</select>`)}
 ${field('auto_push_invoices', errors, 'No: they wait, held, until someone pushes them.', (attrs) => html`<select ${attrs}>${option('', autoDefault, state.auto_push_invoices === '')}${option('true', 'Yes', state.auto_push_invoices === 'true')}${option('false', 'No', state.auto_push_invoices === 'false')}${['', 'true', 'false'].includes(state.auto_push_invoices) ? '' : option(state.auto_push_invoices, `${state.auto_push_invoices} (not an option)`, true)}</select>`)}
+${field('reconcile_schedule', errors, 'Compares the last 90 days at the provider with what Ledgerport pushed (duplicates, missing, totals, statuses, later edits); nothing is changed there.', (attrs) => html`<select ${attrs}>${Object.hasOwn(RECONCILE_SCHEDULES, state.reconcile_schedule) ? '' : option(state.reconcile_schedule, `${state.reconcile_schedule} (not an option)`, true)}${Object.entries(RECONCILE_SCHEDULES).map(([k, label]) => option(k, label, state.reconcile_schedule === k))}</select>`)}
 ${field('po_import_schedule', errors, 'Purchase orders can always be imported by hand from Sync history.', (attrs) => html`<select ${attrs}>${Object.hasOwn(SCHEDULES, state.po_import_schedule) ? '' : option(state.po_import_schedule, `${state.po_import_schedule} (not an option)`, true)}${Object.entries(SCHEDULES).map(([k, label]) => option(k, label, state.po_import_schedule === k))}</select>`)}
 </div>
 ${checkboxField('auto_create_bills', state.auto_create_bills, errors, 'Unticked: supplier bills wait, held, until someone pushes them.')}

@@ -19,7 +19,7 @@ const ITEMS_PAGE_SIZE = 100;
 const ATTEMPTS_SHOWN = 500;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const KINDS: readonly SyncRunKind[] = ['push', 'contact_import', 'purchase_order_import', 'payment_refresh', 'contact_refresh', 'purchase_order_refresh'];
+const KINDS = Object.keys(RUN_KIND_WORDS) as SyncRunKind[];
 const TRIGGER_WORDS: Record<string, string> = { manual: 'by hand', schedule: 'on schedule', webhook: 'provider webhook', automation: 'automatic' };
 
 type ImportKind = 'contacts' | 'purchase_orders';

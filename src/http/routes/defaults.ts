@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import * as v from 'valibot';
 import type { AppContext } from '../../context.ts';
 import { unprocessable } from '../../errors.ts';
 import { defaultsProblems } from '../../sync/check-defaults.ts';
@@ -7,6 +8,12 @@ import { currentDefaults, saveDefaults, type VersionedDefaults } from '../../syn
 import { requireTenant } from '../../sync/documents-repo.ts';
 import type { AppEnv } from '../env.ts';
 import { parseInput, readJson } from '../validate.ts';
+
+/** valibot's object schemas accept arrays, and `[]` would pass as "every default built in": only a JSON object is defaults. */
+const DefaultsInput = v.pipe(
+  v.custom<Record<string, unknown>>((x) => typeof x === 'object' && x !== null && !Array.isArray(x), 'must be a JSON object'),
+  PostingDefaultsInput,
+);
 
 function defaultsBody(tenantId: string, d: VersionedDefaults) {
   return { tenant_id: tenantId, version: d.version, updated_at: d.updatedAt?.toISOString() ?? null, ...d.settings };
@@ -21,7 +28,7 @@ export function defaultsRoutes(ctx: AppContext) {
     })
     .put('/defaults', async (c) => {
       const tenantId = c.req.param('tenant_id')!;
-      const settings = parseInput(PostingDefaultsInput, await readJson(c.req), 'posting defaults');
+      const settings = parseInput(DefaultsInput, await readJson(c.req), 'posting defaults');
       const problems = await defaultsProblems(
         ctx.providerDeps,
         tenantId,

@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { requireSession } from '../../connections/tenant-session.ts';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors.ts';
+import { isoTimestamp } from '../../ingest/ops-envelope.ts';
 import { cachedCatalog } from '../../providers/catalog.ts';
 import { ProviderError } from '../../providers/types.ts';
 import { listContacts, listPurchaseOrders } from '../../sync/imports/records-repo.ts';
@@ -15,7 +16,13 @@ import { runBody } from './sync-runs.ts';
 
 const ImportQuery = v.object({ dry_run: v.optional(v.picklist(['true', 'false']), 'false') });
 const ContactsQuery = v.object({
-  updated_since: v.optional(v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 timestamp'))),
+  updated_since: v.optional(
+    v.pipe(
+      isoTimestamp,
+      // It becomes a Date: one JavaScript cannot read (e.g. a `+01` offset without minutes) would reach the query as an invalid Date.
+      v.check((s) => !Number.isNaN(new Date(s).getTime()), 'must be an ISO 8601 timestamp such as 2026-11-01T00:00:00Z'),
+    ),
+  ),
   cursor: v.optional(v.string()),
   limit: limitParam,
 });

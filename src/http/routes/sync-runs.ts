@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { SyncRunKind } from '../../db/schema-records.ts';
 import * as v from 'valibot';
 import type { AppContext } from '../../context.ts';
 import { notFound } from '../../errors.ts';
@@ -7,7 +8,7 @@ import { getRun, listRunItems, listRuns, type RunRow } from '../../sync/runs.ts'
 import type { AppEnv } from '../env.ts';
 import { decodeCursor, limitParam, pageOf, parseInput } from '../validate.ts';
 
-const KINDS = ['contact_import', 'purchase_order_import', 'push', 'contact_refresh', 'purchase_order_refresh'] as const;
+const KINDS = ['contact_import', 'purchase_order_import', 'push', 'contact_refresh', 'purchase_order_refresh', 'payment_refresh', 'reconciliation'] as const satisfies readonly SyncRunKind[];
 const ListQuery = v.object({ kind: v.optional(v.picklist(KINDS)), cursor: v.optional(v.string()), limit: limitParam });
 const ItemsQuery = v.object({ items_cursor: v.optional(v.string()), items_limit: limitParam });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

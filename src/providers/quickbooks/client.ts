@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { quickbooksRateKeys, type RateGovernor } from '../rate-governor.ts';
 import { ProviderError, type ProviderMessage, type ProviderSession } from '../types.ts';
+import type { Observability } from '../../observability/index.ts';
+import { observeProviderCall } from '../../observability/providers.ts';
 
 export const MINOR_VERSION = '75';
 /** QuickBooks' 429 carries no Retry-After: wait this long before the company's next call. */
@@ -12,10 +15,23 @@ export interface QuickBooksClientDeps {
   readonly logger: Logger;
   readonly timeoutMs: number;
   readonly maxGovernorWaitMs: number;
+  /** Metrics and spans of each call (observability/providers.ts). */
+  readonly observability?: Observability;
 }
 
 interface QboFault {
   Fault?: { Error?: { Message?: string; Detail?: string; code?: string; element?: string }[]; type?: string };
+}
+
+/**
+ * QuickBooks keeps a batch's `requestid` to at most 36 characters (50 elsewhere; Intuit, "Request
+ * ID update for QuickBooks Online integration"). Ledgerport's keys are longer, so a batch's
+ * requestid is derived from its key (and the call's suffix): the same key gives the same requestid,
+ * so a replay is still recognised, and a different one a different requestid.
+ */
+export const BATCH_REQUEST_ID_MAX = 36;
+export function batchRequestId(prefix: string, material: string): string {
+  return `${prefix}${createHash('sha256').update(material).digest('base64url')}`.slice(0, BATCH_REQUEST_ID_MAX);
 }
 
 export interface QboRequest {
@@ -53,12 +69,12 @@ export async function callQuickBooks<T>(deps: QuickBooksClientDeps, session: Pro
       for (const [k, v] of Object.entries({ ...request.query, minorversion: MINOR_VERSION })) url.searchParams.set(k, v);
       let res: Response;
       try {
-        res = await fetch(url, {
+        res = await observeProviderCall(deps.observability, { provider: 'quickbooks', operation: name, tenantId: session.tenantId }, () => fetch(url, {
           method: request.method,
           headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: request.body === undefined ? undefined : JSON.stringify(request.body),
           signal: AbortSignal.timeout(deps.timeoutMs),
-        });
+        }), { ok: (answer) => answer.status, error: () => 0 });
       } catch (error) {
         throw new ProviderError('unreachable', `QuickBooks ${name}: no response (${(error as Error).message})`);
       }

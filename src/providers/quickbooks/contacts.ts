@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import type { ProviderSession } from '../types.ts';
 import type { Party } from '../party.ts';
-import { callQuickBooks, faultCode, faultMessages, qboLiteral, query, updateEntity, type QuickBooksClientDeps } from './client.ts';
+import { batchRequestId, callQuickBooks, faultCode, faultMessages, qboLiteral, query, updateEntity, type QuickBooksClientDeps } from './client.ts';
 
 interface QboPartyRecord {
   Id: string;
@@ -101,7 +101,7 @@ async function createAll(deps: QuickBooksClientDeps, session: ProviderSession, k
   const entity = ENTITY[kind];
   const send = async (items: { party: Party; name: string }[]) => {
     // Same parties, same names, same requestid: a retried creation replays instead of creating twice.
-    const requestid = `lp-party-${createHash('sha256').update(`${session.tenantId}|${kind}|${items.map((i) => `${i.party.id}:${i.name}`).join('|')}`).digest('base64url').slice(0, 40)}`;
+    const requestid = batchRequestId('lp-party-', `${session.tenantId}|${kind}|${items.map((i) => `${i.party.id}:${i.name}`).join('|')}`);
     const body = await callQuickBooks<{ BatchItemResponse?: ({ bId: string; Fault?: unknown } & Record<string, unknown>)[] }>(deps, session, `create ${entity}s`, {
       method: 'POST',
       path: 'batch',

@@ -17,8 +17,15 @@ const accountFor = (doc: DocumentToPush) => (category: string | undefined) =>
  * QuickBooks Online through plain HTTPS: documents go up in batch requests (≤ 30 documents) of
  * any kind and operation, carrying a requestid (derived ones for the follow-up calls, see
  * send.ts), so a replayed batch returns the first answers instead of writing twice.
+ *
+ * `idempotencyWindowMs`: how long a requestid is trusted to be remembered. Intuit documents what
+ * a repeated requestid does ("the service sends the same response as it did for the original
+ * request": https://blogs.intuit.com/2015/04/06/15346/, and
+ * https://developer.intuit.com/app/developer/qbo/docs/learn/learn-basic-field-definitions) but
+ * not for how long, so QBO_REQUESTID_WINDOW_MINUTES is 5 by default: replays soon after a lost
+ * answer use the requestid, older unknown outcomes are settled by looking the documents up.
  */
-export function createQuickBooksProvider(deps: QuickBooksClientDeps & { db: Database; oauth: ProviderOAuth }): AccountingProvider {
+export function createQuickBooksProvider(deps: QuickBooksClientDeps & { db: Database; oauth: ProviderOAuth; idempotencyWindowMs: number }): AccountingProvider {
   const records = createQuickBooksRecords(deps);
   // Items found or created, by company and account: looked up once, not on every batch.
   const knownItems = new Map<string, string>();
@@ -57,6 +64,7 @@ export function createQuickBooksProvider(deps: QuickBooksClientDeps & { db: Data
     name: 'quickbooks',
     capabilities: CAPABILITIES.quickbooks,
     oauth: deps.oauth,
+    idempotencyWindowMs: deps.idempotencyWindowMs,
     records,
 
     prepareBatch(session, documents) {

@@ -1,6 +1,7 @@
 import type { ProviderContact, ProviderPurchaseOrder, ProviderRecords, ProviderSession } from '../types.ts';
 import { callQuickBooks, query, type QuickBooksClientDeps } from './client.ts';
 import { contactKey, splitContactKey, type QboPartyKind } from './contacts.ts';
+import { quickBooksFindDocuments } from './find-documents.ts';
 import { createPaymentsIn } from './payments-in.ts';
 
 const PAGE_SIZE = 100;
@@ -99,6 +100,7 @@ export function createQuickBooksRecords(deps: QuickBooksClientDeps): ProviderRec
   };
   return {
     ...createPaymentsIn(deps),
+    findDocuments: (session, query) => quickBooksFindDocuments(deps, session, query),
     async contactsPage(session, { page: n, modifiedSince, includeArchived }) {
       // Inactive records only come back when asked for; incremental runs ask, to learn of archiving.
       const active = includeArchived ? `${modifiedSince ? ' and' : ' where'} Active in (true, false)` : '';

@@ -1,5 +1,5 @@
 import { ProviderError, type DocumentOutcome, type ProviderMessage, type ProviderSession } from '../types.ts';
-import { callQuickBooks, faultCode, faultMessages, type QuickBooksClientDeps } from './client.ts';
+import { batchRequestId, callQuickBooks, faultCode, faultMessages, type QuickBooksClientDeps } from './client.ts';
 import { creditApplicationPayment } from './money.ts';
 import { readRecords, type BatchItem, type PlannedDocument, type QboBatchRequest, type QboRecord } from './plan.ts';
 
@@ -50,7 +50,7 @@ async function batchCall(deps: QuickBooksClientDeps, session: ProviderSession, i
   const body = await callQuickBooks<{ BatchItemResponse?: Answer[] }>(deps, session, 'batch', {
     method: 'POST',
     path: 'batch',
-    query: { requestid: `${idempotencyKey}${suffix}`.slice(0, 50) },
+    query: { requestid: batchRequestId('lp-', `${idempotencyKey}${suffix}`) },
     body: { BatchItemRequest: items },
   });
   return new Map((body.BatchItemResponse ?? []).map((r) => [r.bId, r]));

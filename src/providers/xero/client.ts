@@ -2,6 +2,8 @@ import type { AccountingApi } from 'xero-node';
 import type { Logger } from 'pino';
 import { xeroRateKeys, type RateGovernor } from '../rate-governor.ts';
 import { ProviderError, type ProviderMessage, type ProviderSession } from '../types.ts';
+import type { Observability } from '../../observability/index.ts';
+import { observeProviderCall } from '../../observability/providers.ts';
 
 export interface XeroClientDeps {
   readonly apiUrl: string;
@@ -11,6 +13,8 @@ export interface XeroClientDeps {
   readonly timeoutMs: number;
   /** How long a call may wait for the governor before the job is rescheduled instead. */
   readonly maxGovernorWaitMs: number;
+  /** Metrics and spans of each call (observability/providers.ts). */
+  readonly observability?: Observability;
 }
 
 interface XeroResult<T> {
@@ -42,7 +46,7 @@ export async function callXero<T>(
       const api = new AccountingApi();
       api.basePath = `${deps.apiUrl}/api.xro/2.0`;
       api.accessToken = token;
-      const result = await withTimeout(run(api, session.orgId), deps.timeoutMs, name);
+      const result = await observeProviderCall(deps.observability, { provider: 'xero', operation: name, tenantId: session.tenantId }, () => withTimeout(run(api, session.orgId), deps.timeoutMs, name), XERO_STATUS);
       return result.body;
     } catch (raw) {
       const error = classify(raw, name);
@@ -60,6 +64,15 @@ export async function callXero<T>(
     }
   }
 }
+
+/** The HTTP status of a xero-node answer (its `response`), or of a failure as classify() reads it (0: no answer). */
+const XERO_STATUS = {
+  ok: (result: unknown) => {
+    const response = (result as { response?: { statusCode?: number; status?: number } }).response;
+    return response?.statusCode ?? response?.status ?? 200;
+  },
+  error: (raw: unknown) => classify(raw, '').status,
+};
 
 function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -12,7 +12,13 @@ import { accountProblems } from '../check-accounts.ts';
 import type { LaneRequest } from './batch-common.ts';
 import { prepareLane, sendLane } from './lanes.ts';
 
-export function createXeroProvider(deps: XeroClientDeps & { db: Database; oauth: ProviderOAuth }): AccountingProvider {
+/**
+ * `idempotencyWindowMs`: how long Xero keeps an Idempotency-Key. Xero: "keys are stored for 6
+ * minutes from the time of the first call, after which they expire"
+ * (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency/);
+ * XERO_IDEMPOTENCY_WINDOW_MINUTES, 5 by default, trusts a replay a minute less than that.
+ */
+export function createXeroProvider(deps: XeroClientDeps & { db: Database; oauth: ProviderOAuth; idempotencyWindowMs: number }): AccountingProvider {
   const records = createXeroRecords(deps);
   const taxRates = async (session: ProviderSession, refresh = false): Promise<XeroTaxRate[]> => {
     const { data } = await cachedCatalog(deps.db, records, session, 'tax_rates', { refresh });
@@ -30,6 +36,7 @@ export function createXeroProvider(deps: XeroClientDeps & { db: Database; oauth:
     name: 'xero',
     capabilities: CAPABILITIES.xero,
     oauth: deps.oauth,
+    idempotencyWindowMs: deps.idempotencyWindowMs,
     records,
     checkDefaults(defaults, catalog) {
       const problems = accountProblems(defaults, catalog.accounts);

@@ -1,6 +1,7 @@
 import type { Contact, PurchaseOrder } from 'xero-node';
 import type { ProviderContact, ProviderPurchaseOrder, ProviderRecords } from '../types.ts';
 import { callXero, type XeroClientDeps } from './client.ts';
+import { xeroFindDocuments } from './find-documents.ts';
 import { xeroInvoiceStates, xeroPayment } from './payment-records.ts';
 
 // Xero pages lists by 100 unless asked; 100 keeps each call small and the governor's count honest.
@@ -74,6 +75,7 @@ export function createXeroRecords(deps: XeroClientDeps): ProviderRecords {
   return {
     invoiceStates: (session, ids) => xeroInvoiceStates(deps, session, ids),
     payment: (session, id) => xeroPayment(deps, session, id),
+    findDocuments: (session, query) => xeroFindDocuments(deps, session, query),
     async contactsPage(session, { page, modifiedSince, includeArchived }) {
       const body = await callXero(deps, session, 'getContacts', (api, orgId) =>
         api.getContacts(orgId, modifiedSince ?? undefined, undefined, 'UpdatedDateUTC ASC', undefined, page, includeArchived, false, undefined, PAGE_SIZE),

@@ -9,6 +9,8 @@ import { ACCOUNTING_SCOPE } from './oauth-routes.ts';
 import { AUTH_ERROR, fault, FORBIDDEN_ERROR, THROTTLE_ERROR } from './qbo-format.ts';
 
 export const MAX_REQUEST_ID = 50;
+/** A batch's requestid is shorter (Intuit: at most 36 characters for batch operations). */
+export const MAX_BATCH_REQUEST_ID = 36;
 /** Route-side marker for a POST body that claimed to be JSON but did not parse. */
 export const INVALID_JSON = Symbol('invalid-json');
 const COMPANY_PATH = /^\/v3\/company\/([^/]+)(?:\/|$)/;
@@ -76,9 +78,10 @@ export function apiPipeline(ctx: SandboxContext): MiddlewareHandler<ApiEnv> {
       if (failure !== undefined) return c.json(fault('SystemFault', [SYSTEM_FAULT], ctx.clock.now()), failure as 500);
       const isWrite = c.req.method === 'POST' && !/\/query$/.test(entry.path);
       const requestId = c.req.query('requestid');
-      if (requestId !== undefined && requestId.length > MAX_REQUEST_ID) {
+      const maxRequestId = /\/batch$/.test(entry.path) ? MAX_BATCH_REQUEST_ID : MAX_REQUEST_ID;
+      if (requestId !== undefined && requestId.length > maxRequestId) {
         return c.json(fault('ValidationFault', [{ Message: 'Request has invalid or unsupported property', code: '2010',
-          Detail: `Property Name:requestid is ${requestId.length} characters long; at most ${MAX_REQUEST_ID} are allowed`, element: 'requestid' }], now), 400);
+          Detail: `Property Name:requestid is ${requestId.length} characters long; at most ${maxRequestId} are allowed`, element: 'requestid' }], now), 400);
       }
       if (isWrite && requestId) {
         const { response, replayed } = await ctx.idempotency.run(realmId, requestId, async () => {

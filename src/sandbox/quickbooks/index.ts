@@ -96,11 +96,19 @@ export interface QuickBooksSandbox extends SandboxHandleBase<RequestLogEntry, To
   reset(): void;
 }
 
+/**
+ * How long the sandbox keeps a requestid. Intuit does not say how long QuickBooks does
+ * (https://blogs.intuit.com/2015/04/06/15346/ describes only what a repeated one answers); the
+ * sandbox forgets them after an hour, so tests can move its clock past that.
+ */
+export const QUICKBOOKS_REQUESTID_WINDOW_MS = 60 * 60_000;
+
 export async function startQuickBooksSandbox(opts: QuickBooksSandboxOptions = {}): Promise<QuickBooksSandbox> {
   const core = createSandboxCore<RequestLogEntry, TokenRequestLogEntry, Consent>('quickbooks', opts, {
     clientId: 'ABsandboxLedgerportClientId0000000000000000000001',
     clientSecret: 'sandboxLedgerportClientSecret000000000001',
     consent: {},
+    idempotencyWindowMs: QUICKBOOKS_REQUESTID_WINDOW_MS,
   });
   const { clock } = core;
   const server = await startSandboxServer(opts);

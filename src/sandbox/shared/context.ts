@@ -19,6 +19,8 @@ export interface SandboxBaseOptions {
   clientId?: string;
   clientSecret?: string;
   logger?: Logger;
+  /** How long an idempotency key is kept from its first call, in sandbox ms (default: the provider's, see each sandbox). */
+  idempotencyWindowMs?: number;
 }
 
 export interface SandboxCore<Req, TokenReq, Consent> {
@@ -35,14 +37,14 @@ export interface SandboxCore<Req, TokenReq, Consent> {
 export function createSandboxCore<Req, TokenReq, Consent>(
   name: string,
   opts: SandboxBaseOptions,
-  defaults: { clientId: string; clientSecret: string; consent: Consent },
+  defaults: { clientId: string; clientSecret: string; consent: Consent; idempotencyWindowMs: number },
 ): SandboxCore<Req, TokenReq, Consent> & { logger: Logger } {
   const clock = createClock(opts.clock, opts.timeScale ?? 1);
   const logger = opts.logger ?? pino({ name: `${name}-sandbox`, level: 'info' });
   if (clock.scale !== 1) logger.info(`${name} sandbox clock scaled ×${clock.scale}`);
   return {
     clock,
-    idempotency: createIdempotencyCache(),
+    idempotency: createIdempotencyCache({ now: () => clock.now(), windowMs: opts.idempotencyWindowMs ?? defaults.idempotencyWindowMs }),
     logger,
     requests: [],
     tokenRequests: [],

@@ -113,11 +113,17 @@ export interface AddPaymentAtXero {
   reference?: string;
 }
 
+/** How long the sandbox keeps an Idempotency-Key, like Xero: 6 minutes from its first call. */
+export const XERO_IDEMPOTENCY_WINDOW_MS = 6 * 60_000;
+
 export async function startXeroSandbox(opts: XeroSandboxOptions = {}): Promise<XeroSandbox> {
   const core = createSandboxCore<RequestLogEntry, TokenRequestLogEntry, Consent>('xero', opts, {
     clientId: 'LEDGERPORTSANDBOXCLIENTID0000001',
     clientSecret: 'ledgerport-sandbox-client-secret-0123456789abcdef',
     consent: {},
+    // Xero: "keys are stored for 6 minutes from the time of the first call, after which they expire"
+    // (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency/).
+    idempotencyWindowMs: XERO_IDEMPOTENCY_WINDOW_MS,
   });
   const { clock } = core;
   const server = await startSandboxServer(opts);

@@ -129,12 +129,21 @@ export async function claimBatch(db: Database, tenantId: string, provider: Provi
   });
 }
 
-export async function storeRequest(db: Database, batchId: string, request: unknown, documentIds: readonly string[]): Promise<void> {
-  await db
+/**
+ * Stores the request about to be sent, unless the batch was settled meanwhile. A pusher whose
+ * lock connection died keeps running while another takes the tenant over, and that one requeues
+ * a batch it finds without a request (deferBatch, unsentOnly): false then, and the request must
+ * not be sent (its documents go up in another batch, under another key).
+ */
+export async function storeRequest(db: Database, batchId: string, request: unknown, documentIds: readonly string[]): Promise<boolean> {
+  const result = await db
     .updateTable('push_batches')
     .set({ request: JSON.stringify({ body: request, documentIds }), updated_at: new Date() })
     .where('id', '=', batchId)
-    .execute();
+    .where('status', '=', 'sending')
+    .where('request', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function lockDocs(tx: Tx, ids: readonly string[]) {
@@ -155,9 +164,17 @@ export async function finishAttempts(tx: Tx, batchId: string, ids: readonly stri
 }
 
 /** The request never reached the provider (or was refused before being applied): back to the queue, no attempt spent. */
-export async function deferBatch(db: Database, feed: FeedWriter, batchId: string, ids: readonly string[], reason: string, to: Extract<DocumentStatus, 'queued' | 'held'> = 'queued'): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    const batch = await tx.selectFrom('push_batches').select(['tenant_id', 'run_id']).where('id', '=', batchId).executeTakeFirstOrThrow();
+/**
+ * `unsentOnly`: only if the batch's request was never stored (checked under the batch's row lock,
+ * so a pusher storing it at the same moment either wins and sends, or finds the batch settled and
+ * does not); false when it was stored, and nothing changes.
+ */
+export async function deferBatch(db: Database, feed: FeedWriter, batchId: string, ids: readonly string[], reason: string, to: Extract<DocumentStatus, 'queued' | 'held'> = 'queued', opts: { unsentOnly?: boolean } = {}): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    let query = tx.selectFrom('push_batches').select(['tenant_id', 'run_id', 'request', 'status']).where('id', '=', batchId);
+    if (opts.unsentOnly) query = query.forUpdate();
+    const batch = await query.executeTakeFirstOrThrow();
+    if (opts.unsentOnly && (batch.request !== null || batch.status === 'done')) return false;
     const events: NewFeedEvent[] = [];
     for (const doc of await lockDocs(tx, ids)) {
       if (doc.status !== 'pushing') continue;
@@ -172,6 +189,28 @@ export async function deferBatch(db: Database, feed: FeedWriter, batchId: string
       events.push({ type: 'sync_run.finished', data: { run_id: batch.run_id, kind: 'push', status: 'failed', error: reason } });
     }
     await feed.appendEvents(tx, batch.tenant_id, events);
+    return true;
+  });
+}
+
+/**
+ * Documents of a batch whose outcome was unknown, found not to be at the provider once its key had
+ * expired (or whose write is safe to send again): back to the queue, to go up in a new batch with
+ * a new key. Their run records them as skipped; the batch is closed by applyOutcomes after.
+ */
+export async function requeueDocuments(db: Database, batchId: string, reasons: ReadonlyMap<string, string>): Promise<void> {
+  if (reasons.size === 0) return;
+  await db.transaction().execute(async (tx) => {
+    const batch = await tx.selectFrom('push_batches').select(['run_id']).where('id', '=', batchId).executeTakeFirstOrThrow();
+    const items: RunItem[] = [];
+    for (const doc of await lockDocs(tx, [...reasons.keys()])) {
+      if (doc.status !== 'uncertain' && doc.status !== 'pushing') continue;
+      const reason = reasons.get(doc.id)!;
+      await transition(tx, doc, 'queued', { reason, patch: { push_batch_id: null } });
+      items.push({ itemType: 'document', itemId: doc.id, outcome: 'skipped', message: reason });
+    }
+    await finishAttempts(tx, batchId, [...reasons.keys()], 'deferred', (id) => ({ message: reasons.get(id) }));
+    if (batch.run_id) await recordItems(tx, batch.run_id, items);
   });
 }
 
@@ -213,8 +252,12 @@ export type OpenBatch = {
   idempotencyKey: string;
   request: { body: unknown; documentIds: string[] } | null;
   documentIds: string[];
+  /** What each document was claimed as (null for batches older than sql/0008). */
+  documents: ClaimedDocument[] | null;
   attempts: number;
   status: 'sending' | 'uncertain' | 'done';
+  /** When the batch was claimed, just before its key was first sent: the key's age is measured from here. */
+  createdAt: Date;
   updatedAt: Date;
 };
 
@@ -222,7 +265,7 @@ export type OpenBatch = {
 export async function openBatches(db: Database, tenantId: string): Promise<OpenBatch[]> {
   const rows = await db
     .selectFrom('push_batches')
-    .select(['id', 'idempotency_key', 'request', 'document_ids', 'attempts', 'status', 'updated_at'])
+    .select(['id', 'idempotency_key', 'request', 'document_ids', 'documents', 'attempts', 'status', 'created_at', 'updated_at'])
     .where('tenant_id', '=', tenantId)
     .where('status', '<>', 'done')
     .orderBy('created_at')
@@ -232,8 +275,10 @@ export async function openBatches(db: Database, tenantId: string): Promise<OpenB
     idempotencyKey: r.idempotency_key,
     request: r.request as OpenBatch['request'],
     documentIds: r.document_ids,
+    documents: (r.documents as ClaimedDocument[] | null) ?? null,
     attempts: r.attempts,
     status: r.status,
+    createdAt: r.created_at,
     updatedAt: r.updated_at,
   }));
 }

@@ -20,7 +20,13 @@ const MOVES_MONEY: ReadonlySet<DocumentKind> = new Set(['payment', 'credit_note'
  * edit is lost behind a push in flight. Documents waiting for one synced here are routed again,
  * and invoices a payment or credit note touched are read back for their amounts.
  */
-export async function applyOutcomes(db: Database, feed: FeedWriter, batchId: string, outcomes: readonly DocumentOutcome[], opts: { closeBatch: boolean }): Promise<void> {
+export async function applyOutcomes(
+  db: Database,
+  feed: FeedWriter,
+  batchId: string,
+  outcomes: readonly DocumentOutcome[],
+  opts: { closeBatch: boolean; /** Why, per document, where the history should say more than the outcome (settled by a look-up). */ reasons?: ReadonlyMap<string, string> },
+): Promise<void> {
   await db.transaction().execute(async (tx) => {
     const batch = await tx.selectFrom('push_batches').select(['tenant_id', 'run_id', 'documents']).where('id', '=', batchId).executeTakeFirstOrThrow();
     const claimedById = new Map((batch.documents as ClaimedDocument[] | null ?? []).map((d) => [d.id, d]));
@@ -52,9 +58,10 @@ export async function applyOutcomes(db: Database, feed: FeedWriter, batchId: str
           ? { type: 'document.voided', data: { ...subject, provider_id: outcome.providerId, provider_status: outcome.providerStatus ?? null, version: claimed.version } }
           : { type: 'document.synced', data: { ...subject, provider_id: outcome.providerId, provider_number: outcome.providerNumber, operation: claimed.operation, version: claimed.version } },
       );
-      items.push({ itemType: 'document', itemId: doc.id, outcome: 'succeeded', message: voided ? `voided ${label}` : claimed.operation === 'update' ? `version ${claimed.version} updated ${label}` : `synced as ${label}` });
+      const found = opts.reasons?.has(doc.id) ? ' (found at the provider, not sent again)' : '';
+      items.push({ itemType: 'document', itemId: doc.id, outcome: 'succeeded', message: `${voided ? `voided ${label}` : claimed.operation === 'update' ? `version ${claimed.version} updated ${label}` : `synced as ${label}`}${found}` });
       await transition(tx, doc, voided ? 'voided' : 'synced', {
-        reason: claimed.operation === 'create' ? null : `version ${claimed.version} ${voided ? 'voided' : 'updated'} at the provider`,
+        reason: opts.reasons?.get(doc.id) ?? (claimed.operation === 'create' ? null : `version ${claimed.version} ${voided ? 'voided' : 'updated'} at the provider`),
         patch: {
           provider_id: outcome.providerId,
           provider_number: outcome.providerNumber,

@@ -6,7 +6,8 @@ import type { ProviderName } from '../../db/schema.ts';
 import { ProviderError, type AccountingProvider, type ProviderSession } from '../../providers/types.ts';
 import { holdQueuedDocuments } from '../../documents/lifecycle.ts';
 import { applyOutcomes } from './outcomes.ts';
-import { claimBatch, deferBatch, markUncertain, openBatches, startReplayAttempts, storeRequest, type OpenBatch } from './batches.ts';
+import { claimBatch, deferBatch, markUncertain, openBatches, requeueDocuments, startReplayAttempts, storeRequest, type OpenBatch } from './batches.ts';
+import { settleByLookup } from './look-up.ts';
 
 export interface PushDeps extends SessionDeps {
   readonly pool: pg.Pool;
@@ -76,7 +77,11 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
         }
         if (prepared.refused.length > 0) await applyOutcomes(deps.db, deps.feed, batch.id, prepared.refused, { closeBatch: prepared.documentIds.length === 0 });
         if (prepared.documentIds.length === 0) continue;
-        await storeRequest(deps.db, batch.id, prepared.request, prepared.documentIds);
+        if (!(await storeRequest(deps.db, batch.id, prepared.request, prepared.documentIds))) {
+          // This pusher lost its lock (its connection died) and another settled the batch: stop.
+          log.warn({ batchId: batch.id }, 'batch settled by another process before it was sent; not sending it');
+          return reschedule(2_000, 'another process took over pushing for this tenant');
+        }
         try {
           const outcomes = await provider.sendBatch(session, { request: prepared.request, documentIds: prepared.documentIds }, batch.idempotencyKey);
           await applyOutcomes(deps.db, deps.feed, batch.id, outcomes, { closeBatch: true });
@@ -96,10 +101,13 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
 
   async function settleOpenBatch(deps: PushDeps, provider: AccountingProvider, session: ProviderSession, open: OpenBatch, log: Logger): Promise<PushRunResult | undefined> {
     if (!open.request) {
-      // Its pusher stopped before the request was stored, so it was never sent.
-      await deferBatch(deps.db, deps.feed, open.id, open.documentIds, 'interrupted before sending; queued again');
-      log.warn({ batchId: open.id }, 'batch interrupted before sending; documents queued again');
-      return undefined;
+      // Its pusher stopped before the request was stored, so it was never sent; unless that pusher
+      // still runs (its lock connection died, which let this one in) and stores it now.
+      if (await deferBatch(deps.db, deps.feed, open.id, open.documentIds, 'interrupted before sending; queued again', 'queued', { unsentOnly: true })) {
+        log.warn({ batchId: open.id }, 'batch interrupted before sending; documents queued again');
+        return undefined;
+      }
+      return reschedule(deps.requestTimeoutMs + 5_000, 'its pusher is still sending it');
     }
     if (open.status === 'sending') {
       // Its pusher died mid-request. That request may still be running at the provider; replaying
@@ -108,6 +116,8 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
       const wait = settledAt - deps.now().getTime();
       if (wait > 0) return reschedule(wait, 'an interrupted request may still be in flight');
     }
+    const keyAgeMs = deps.now().getTime() - open.createdAt.getTime();
+    if (keyAgeMs >= provider.idempotencyWindowMs) return settleExpiredBatch(deps, provider, session, open, keyAgeMs, log);
     log.info({ batchId: open.id, attempts: open.attempts }, 'settling a batch with an unknown outcome by replaying its idempotency key');
     await startReplayAttempts(deps.db, open.id, open.request.documentIds);
     try {
@@ -117,6 +127,41 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
     } catch (error) {
       return handleFailure(deps, session.tenantId, open.id, open.request.documentIds, error, log, { sent: true, attempts: open.attempts + 1 });
     }
+  }
+
+  /**
+   * The provider no longer keeps the batch's key, so a replay would be a new request: its
+   * documents are looked up instead (look-up.ts). Found ones are synced with the provider's ids,
+   * those not there are queued again for a new batch with a new key, and what cannot be looked
+   * up is failed for a person to check. A look-up that fails leaves the batch uncertain.
+   */
+  async function settleExpiredBatch(deps: PushDeps, provider: AccountingProvider, session: ProviderSession, open: OpenBatch, keyAgeMs: number, log: Logger): Promise<PushRunResult | undefined> {
+    const ids = open.request!.documentIds;
+    log.info({ batchId: open.id, attempts: open.attempts, keyAgeMs }, 'the idempotency key of a batch with an unknown outcome has expired; looking its documents up instead of replaying');
+    const rows = await deps.db.selectFrom('documents').select(['id', 'kind', 'provider_id', 'source_version', 'source']).where('id', 'in', ids).execute();
+    const claimed = new Map((open.documents ?? []).map((d) => [d.id, d]));
+    const documents = rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      providerId: r.provider_id,
+      claimed: claimed.get(r.id) ?? { id: r.id, version: r.source_version, operation: r.provider_id ? ('update' as const) : ('create' as const), source: r.source as Record<string, unknown> },
+    }));
+    await startReplayAttempts(deps.db, open.id, ids);
+    let settlement;
+    try {
+      settlement = await settleByLookup(provider, session, documents, keyAgeMs);
+    } catch (error) {
+      if (error instanceof ConnectionUnavailableError) return { kind: 'done', batches };
+      const message = `looking the documents up at the provider failed: ${(error as Error).message}`;
+      await markUncertain(deps.db, deps.feed, open.id, ids, message);
+      if (!(error instanceof ProviderError)) throw error;
+      log.warn({ batchId: open.id, err: error.message }, 'look-up of an expired batch failed; it stays uncertain');
+      return reschedule(error.kind === 'rate_limited' ? (error.retryAfterMs ?? 1_000) : uncertainBackoffMs(open.attempts + 1), 'look-up failed');
+    }
+    await requeueDocuments(deps.db, open.id, settlement.requeue);
+    await applyOutcomes(deps.db, deps.feed, open.id, [...settlement.found, ...settlement.failed], { closeBatch: true, reasons: settlement.foundReasons });
+    log.info({ batchId: open.id, found: settlement.found.length, requeued: settlement.requeue.size, failed: settlement.failed.length }, 'batch with an expired key settled by look-up');
+    return undefined;
   }
 
   async function handleFailure(
