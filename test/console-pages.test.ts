@@ -421,3 +421,39 @@ describe('posting defaults page, QuickBooks', () => {
     expect(saved).toEqual([{ version: 1, settings: expect.objectContaining({ tax_code_mappings: { '20': '2', '5': '3' }, payments_bank_account: '35', account_mappings: { materials: '80' } }) }]);
   });
 });
+
+describe('connection page', () => {
+  it('offers a choice when several organisations were authorised, and connects the one chosen; disconnect holds what comes next', async () => {
+    const first = sb.addOrganisation({ name: 'Choice North Ltd', region: 'UK' });
+    const second = sb.addOrganisation({ name: 'Choice South Ltd', region: 'UK' });
+    sb.setConsent({ organisations: [first.OrganisationID, second.OrganisationID] });
+    const b = await openConsole('con_choose');
+    // Connect from the console: Ledgerport sends the browser to the provider, which comes back through /console/return.
+    const started = await b.post('/console/t/con_choose/connection/connect', { provider: 'xero' });
+    expect(started.status).toBe(303);
+    const consent = await fetch(started.location!, { redirect: 'manual' });
+    const callback = new URL(consent.headers.get('location')!);
+    const back = await app.request(`${callback.pathname}${callback.search}`);
+    expect(back.status).toBe(302);
+    expect(back.headers.get('location')).toContain('/console/return?to=%2Fconsole%2Ft%2Fcon_choose%2Fconnection&status=pending');
+
+    const pending = await b.get('/console/t/con_choose/connection?status=pending');
+    expect(pending.html).toContain('Several organisations were authorised: choose the one to use.');
+    expect(pending.html).toContain('data-connection-status="pending"');
+    expect(pending.html).toContain(`value="${second.OrganisationID}"`);
+    const chosen = await b.post('/console/t/con_choose/connection/organisation', { organisation_id: second.OrganisationID });
+    expect(chosen.status).toBe(303);
+    const connected = await b.get(chosen.location!);
+    expect(connected.html).toContain('data-connection-status="connected"');
+    expect(connected.html).toContain('Choice South Ltd');
+    const row = await h.database.db.selectFrom('connections').select(['status', 'provider_org_id']).where('tenant_id', '=', 'con_choose').executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'connected', provider_org_id: second.OrganisationID });
+    // Nothing about the tokens is on the page.
+    expect(connected.html).not.toMatch(/access_token|refresh_token|eyJ[A-Za-z0-9_-]{20,}/);
+
+    const gone = await b.post('/console/t/con_choose/connection/disconnect', {});
+    expect(decodeURIComponent(gone.location ?? '')).toContain('Disconnected.');
+    expect((await h.database.db.selectFrom('connections').select('status').where('tenant_id', '=', 'con_choose').executeTakeFirstOrThrow()).status).toBe('disconnected');
+    expect((await b.get('/console/t/con_choose/connection')).html).toContain('Connect to Xero');
+  });
+});
