@@ -107,6 +107,15 @@ describe('connecting a Xero organisation', () => {
     expect(res.headers.get('location')).toBe('https://platform.example/settings/accounting?status=connected&tenant_id=org_return');
   });
 
+  it('refuses a return_url the browser should never be sent to (javascript:, data:, file:)', async () => {
+    const token = await h.token('org_return_bad');
+    for (const returnUrl of ['javascript:alert(1)', 'data:text/html,hi', 'file:///etc/passwd']) {
+      const res = await h.request('POST', '/v1/tenants/org_return_bad/connection/authorize', { token, body: { provider: 'xero', return_url: returnUrl } });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toContainEqual({ path: 'return_url', message: 'must be an http(s) URL' });
+    }
+  });
+
   it('connecting releases the tenant’s held documents', async () => {
     const held = await h.sendOps(shippedInvoice({ tenantId: 'org_release', id: 'inv_release' }));
     await h.runJobs();

@@ -771,6 +771,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console-sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a platform admin's console session (or a link not opened yet) */
+        delete: operations["revokeAdminConsoleSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/console-sessions": {
         parameters: {
             query?: never;
@@ -4163,6 +4182,49 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             /** @description `tenant_not_found`, or `not_found`: no such session of this tenant that is not revoked already. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    revokeAdminConsoleSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `platform_admin_required`: the token is a tenant's. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: no such admin session that is not revoked already. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

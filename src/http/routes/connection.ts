@@ -9,7 +9,8 @@ import { parseInput, readJson } from '../validate.ts';
 
 const AuthorizeBody = v.strictObject({
   provider: v.picklist(['xero', 'quickbooks']),
-  return_url: v.optional(v.pipe(v.string(), v.url('must be a URL'), v.maxLength(2000))),
+  // The callback sends the user's browser there: only a web page, never javascript:, data: or file:.
+  return_url: v.optional(v.pipe(v.string(), v.url('must be a URL'), v.regex(/^https?:\/\//i, 'must be an http(s) URL'), v.maxLength(2000))),
 });
 const ChooseBody = v.strictObject({ organisation_id: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) });
 
