@@ -109,3 +109,8 @@ export function listeningPort(pid: number): number | undefined {
   }
   return undefined;
 }
+
+/** CPU seconds (user + system) one process has used so far, or undefined once it is gone. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  return readStat(String(pid))?.[1];
+}
