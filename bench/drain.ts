@@ -21,6 +21,12 @@ import { sendAll } from './drain/send.ts';
 import { monthEndMix } from './drain/month-end.ts';
 import { printMonthEndReport } from './drain/month-end-report.ts';
 import { finishBench, guardRun } from './lib/finish.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { spawnRole, waitForWorker, type RoleProcess } from './lib/role-process.ts';
+import { allPostgresCpuSeconds, processCpuSeconds } from './lib/split-gateway.ts';
 
 /**
  * Drain benchmark: N shipped invoices for ONE organisation pushed through the provider's sandbox
@@ -39,10 +45,13 @@ let database: BenchDatabase | undefined;
 let sandbox: DemoProvider | undefined;
 let gateway: Gateway | undefined;
 let probe: Probe | undefined;
+/** --ingest-first: the worker process started after the ingest. */
+let workerProcess: RoleProcess | undefined;
 
 async function cleanup() {
-  const [g, s, p, d] = [gateway, sandbox, probe, database];
-  gateway = sandbox = probe = database = undefined;
+  const [g, s, p, d, w] = [gateway, sandbox, probe, database, workerProcess];
+  gateway = sandbox = probe = database = workerProcess = undefined;
+  await w?.stop(25_000).catch(() => undefined);
   await g?.stop().catch((error: unknown) => progress(`gateway stop failed: ${(error as Error).message}`));
   await s?.close().catch(() => undefined);
   await p?.close().catch(() => undefined);
@@ -62,17 +71,17 @@ async function main() {
   progress(`${sb.title} sandbox at ${sb.sandboxUrl}: ${sb.limitsText}; real time`);
 
   const secrets = generateSecrets();
-  const config = loadConfig(
-    gatewayEnvironment({
-      port: await freePort(),
-      provider: sb,
-      secrets,
-      databaseUrl: database.url,
-      extra: { WORKER_CONCURRENCY: String(opts.workerConcurrency), PUSH_DEBOUNCE_MS: String(opts.debounceMs) },
-    }),
-  );
-  gateway = await startGateway(config, createLogger({ level: config.logLevel, destination: pino.destination({ fd: 2, sync: true }) }), 'all');
-  progress(`gateway (all roles, in-process) at ${gateway.url}`);
+  const environment = gatewayEnvironment({
+    port: await freePort(),
+    provider: sb,
+    secrets,
+    databaseUrl: database.url,
+    extra: { WORKER_CONCURRENCY: String(opts.workerConcurrency), PUSH_DEBOUNCE_MS: String(opts.debounceMs) },
+  });
+  const config = loadConfig(environment);
+  // --ingest-first: the web role only; the worker is started as its own process after the ingest.
+  gateway = await startGateway(config, createLogger({ level: config.logLevel, destination: pino.destination({ fd: 2, sync: true }) }), opts.ingestFirst ? 'web' : 'all');
+  progress(`gateway (${opts.ingestFirst ? 'web role only until every webhook is in' : 'all roles'}, in-process) at ${gateway.url}`);
   const client = createGatewayClient({ baseUrl: gateway.url!, opsSecret: secrets.OPS_WEBHOOK_SECRETS, jwtSecret: secrets.AUTH_JWT_SECRET });
   const org = await sb.connect(client, TENANT, 'Drain Wholesale Ltd');
   const defaults = await client.api(TENANT, 'PUT', '/defaults', sb.defaults);
@@ -99,6 +108,26 @@ async function main() {
     sent = result;
     progress(`sent: ${result.accepted} accepted in ${result.seconds.toFixed(1)} s`);
   });
+
+  let drainWindow: { startedAt: number; startupSeconds: number; cpu: { worker: number; bench: NodeJS.CpuUsage; postgres: number } } | undefined;
+  if (opts.ingestFirst) {
+    sent = await sending;
+    const db = database;
+    const logDir = mkdtempSync(path.join(tmpdir(), 'ledgerport-drain-'));
+    const admin = new pg.Client({ connectionString: db.url, application_name: 'ledgerport-bench-drain' });
+    await admin.connect();
+    const spawnedAt = performance.now();
+    const bench0 = process.cpuUsage();
+    const postgres0 = allPostgresCpuSeconds();
+    workerProcess = spawnRole({ role: 'worker', name: 'worker', env: { ...environment, METRICS_PORT: '0' }, logFile: path.join(logDir, 'worker.log'), nodeArgs: ['--max-semi-space-size=4'] });
+    try {
+      await waitForWorker(workerProcess, admin, db.name, Number(new URL(db.url).port || 5432));
+    } finally {
+      await admin.end();
+    }
+    drainWindow = { startedAt: spawnedAt, startupSeconds: (performance.now() - spawnedAt) / 1000, cpu: { worker: 0, bench: bench0, postgres: postgres0 } };
+    progress(`all ${sent.accepted} webhooks in after ${sent.seconds.toFixed(1)} s with no worker running; worker process ${workerProcess.pid} started (listening after ${drainWindow.startupSeconds.toFixed(1)} s; log ${logDir}); the drain window starts at its start`);
+  }
 
   let final: StatusCounts = {};
   let lastReport = 0;
@@ -133,6 +162,13 @@ async function main() {
     await sleep(250);
   }
   const wallSeconds = (performance.now() - t0) / 1000;
+  const drainSeconds = drainWindow ? (performance.now() - drainWindow.startedAt) / 1000 : undefined;
+  let windowCpu: string | undefined;
+  if (drainWindow && drainSeconds && workerProcess) {
+    const bench = process.cpuUsage(drainWindow.cpu.bench);
+    const cores = (seconds: number) => (seconds / drainSeconds).toFixed(2);
+    windowCpu = `worker process ${cores(processCpuSeconds(workerProcess.pid) ?? 0)} cores, this process (web role, idle, and the sandbox) ${cores((bench.user + bench.system) / 1e6)}, PostgreSQL (every backend on the machine) ${cores(allPostgresCpuSeconds() - drainWindow.cpu.postgres)}`;
+  }
   const sentResult = sent ?? (await sending);
   progress(`${finished ? 'all synced' : 'stopped waiting'} after ${wallSeconds.toFixed(1)} s: ${countsText(final)}`);
   const batches = await p.batches().catch((error: unknown) => (error as Error).message);
@@ -164,7 +200,9 @@ async function main() {
       `Ledgerport drain benchmark: one ${sb.orgNoun}, ${sb.title} limits enforced by the sandbox`,
       `  node ${process.version}, PostgreSQL ${database.serverVersion}, ${availableParallelism()} CPUs; sandbox, gateway and load share one process and this machine`,
       `  database ${database.name} on ${new URL(opts.databaseUrl).host} (${opts.keepDatabase ? 'kept' : 'dropped at the end'})`,
-      `  gateway: startGateway(all) in-process, WORKER_CONCURRENCY=${opts.workerConcurrency}, PUSH_DEBOUNCE_MS=${opts.debounceMs}, LOG_LEVEL=warn`,
+      opts.ingestFirst
+        ? `  gateway: startGateway(web) in-process for the ingest, then one worker process (node src/main.ts worker), WORKER_CONCURRENCY=${opts.workerConcurrency}, PUSH_DEBOUNCE_MS=${opts.debounceMs}, LOG_LEVEL=warn`
+        : `  gateway: startGateway(all) in-process, WORKER_CONCURRENCY=${opts.workerConcurrency}, PUSH_DEBOUNCE_MS=${opts.debounceMs}, LOG_LEVEL=warn`,
       `  load: ${opts.documents} signed sales_order.shipped webhooks, ${opts.concurrency} in flight, ${opts.customers} customers, unique invoice numbers`,
       `  sandbox limits per ${sb.orgNoun}: ${sb.limitsText}; time unscaled`,
     ],
@@ -180,6 +218,7 @@ async function main() {
     throttling: sb.throttling(org.id),
     contractViolations: violations?.length,
     batches,
+    ...(drainWindow && drainSeconds !== undefined ? { drainWindow: { seconds: drainSeconds, startupSeconds: drainWindow.startupSeconds, ...(windowCpu ? { cpu: windowCpu } : {}) } } : {}),
   });
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type pg from 'pg';
 import type { Database, Tx } from './db/database.ts';
 import { withTraceContext } from './observability/trace-context.ts';
 
@@ -77,6 +78,43 @@ export async function addJobs(
 export async function enqueuePush(db: Database | Tx, tenantId: string, runAt: Date): Promise<void> {
   await enqueueOnce(db, { task: 'push_documents', payload: { tenant_id: tenantId }, jobKey: `push_documents:${tenantId}`, runAt });
 }
+
+/**
+ * Makes the tenant's pending push job run at `runAt` at the latest: brings a later one forward
+ * (e.g. one that rescheduled itself because another pusher held the tenant) or adds one.
+ */
+export async function pullPushForward(db: Database | Tx, tenantId: string, runAt: Date): Promise<void> {
+  const jobKey = `push_documents:${tenantId}`;
+  const pending = await sql<{ run_at: Date }>`select run_at from graphile_worker.jobs where key = ${jobKey} and locked_at is null`.execute(db);
+  const current = pending.rows[0]?.run_at;
+  if (current && current.getTime() <= runAt.getTime()) return;
+  // Without preserveRunAt, add_jobs replaces the pending job's run_at.
+  await addJobs(db, [{ task: 'push_documents', payload: { tenant_id: tenantId }, jobKey, runAt }]);
+}
+
+/**
+ * graphile-worker fetches a job scheduled for later only when it next polls (pollInterval, 1 s)
+ * or hears of another new job, so a push due in 50 ms ran up to a second late. This tells every
+ * worker to look for jobs when `runAt` comes (a lost nudge leaves the poll, as before).
+ */
+export function nudgeWorkersAt(pool: pg.Pool, runAt: Date, now = Date.now()): void {
+  const delay = runAt.getTime() - now;
+  if (delay <= 0 || delay > 60_000) return;
+  // One notification per pool and 25 ms slot, at its end: a burst of routed documents (each
+  // asking for its tenant's push a debounce later) costs at most 40 a second, not one each.
+  const slot = Math.ceil(runAt.getTime() / NUDGE_SLOT_MS);
+  let slots = scheduledNudges.get(pool);
+  if (!slots) scheduledNudges.set(pool, (slots = new Set()));
+  if (slots.has(slot)) return;
+  slots.add(slot);
+  setTimeout(() => {
+    slots.delete(slot);
+    pool.query(`select pg_notify('jobs:insert', '{"count":1}')`).catch(() => undefined);
+  }, slot * NUDGE_SLOT_MS - now + 2).unref();
+}
+
+const NUDGE_SLOT_MS = 25;
+const scheduledNudges = new WeakMap<pg.Pool, Set<number>>();
 
 /** The same for any keyed job that many transactions ask for at once (see enqueuePush). */
 export async function enqueueOnce(db: Database | Tx, spec: JobSpec & { jobKey: string }): Promise<void> {

@@ -60,8 +60,11 @@ export async function startWorker(opts: { config: Config; pool: pg.Pool; db: Dat
     preset: {
       worker: {
         // Batching (graphile-worker's performance guide): fetch jobs in batches and complete
-        // them in batches; ~10x the throughput of one round trip per job.
-        localQueue: { size: concurrency * 4, refetchDelay: { durationMs: 100 } },
+        // them in batches; ~10x the throughput of one round trip per job. No refetchDelay: in
+        // graphile-worker 0.18 a "new job" notification that arrives during the delay after an
+        // empty fetch is counted but never fetched for, so the job waited for pollInterval (up
+        // to 1 s for a webhook's route or push job at low load; npm run bench:latency).
+        localQueue: { size: concurrency * 4 },
         completeJobBatchDelay: 5,
         failJobBatchDelay: 5,
         pollInterval: 1_000,

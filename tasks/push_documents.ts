@@ -4,6 +4,7 @@ import { pushTenantDocuments } from '../src/sync/push/run.ts';
 import type { TaskDeps } from './deps.ts';
 import { parsePayload } from './payload.ts';
 import { withTraceContext } from '../src/observability/trace-context.ts';
+import { nudgeWorkersAt } from '../src/jobs.ts';
 
 // traceparent: the trace of what scheduled the push (addJobs); read by observability/jobs.ts.
 const Payload = v.object({ tenant_id: v.pipe(v.string(), v.minLength(1), v.maxLength(200)), traceparent: v.optional(v.string()) });
@@ -22,6 +23,7 @@ export function pushDocumentsTask(deps: TaskDeps): Task {
         jobKey: `push_documents:${payload.tenant_id}`,
         runAt: result.runAt,
       });
+      nudgeWorkersAt(deps.pool, result.runAt);
       deps.logger.debug({ tenantId: payload.tenant_id, runAt: result.runAt, reason: result.reason }, 'push continues later');
     }
   };

@@ -18,6 +18,12 @@ export interface DrainOptions {
   readonly dumpCalls: string | undefined;
   /** `month-end`: after the invoices, edits, payments and credit notes for them (bench/drain/month-end.ts). */
   readonly mix: 'invoices' | 'month-end';
+  /**
+   * Ingest every webhook first with the web role alone (no worker), then start one worker as its
+   * own OS process (node src/main.ts worker) and time the drain from its start: ingest and push
+   * do not share the cores in the measured window.
+   */
+  readonly ingestFirst: boolean;
 }
 
 const USAGE = `usage: node bench/drain.ts [options]
@@ -35,6 +41,9 @@ const USAGE = `usage: node bench/drain.ts [options]
   --dump-calls FILE      write every sandbox call of the organisation as a JSON line to FILE
   --mix invoices|month-end  month-end: after the invoices, edits of 1 in 10, payments over two
                          invoices for 2 in 10 (1 in 10 of those overpaid), credit notes for 1 in 50
+  --ingest-first         ingest everything with no worker running (web role in-process), then start
+                         one worker process (node src/main.ts worker) and measure the drain from its
+                         start against the bound, so ingest and push do not compete for the cores
   --help`;
 
 function positive(name: string, value: string, min = 1): number {
@@ -66,6 +75,7 @@ export function readDrainOptions(argv: string[]): DrainOptions {
         strict: { type: 'boolean', default: false },
         'dump-calls': { type: 'string' },
         mix: { type: 'string', default: 'invoices' },
+        'ingest-first': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -87,6 +97,7 @@ export function readDrainOptions(argv: string[]): DrainOptions {
       strict: values.strict,
       dumpCalls: values['dump-calls'],
       mix: mixOption(values.mix),
+      ingestFirst: values['ingest-first'],
     };
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);

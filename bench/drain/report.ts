@@ -31,6 +31,8 @@ export interface DrainReport {
   /** Undefined when the sandbox does not check request bodies against a contract (QuickBooks). */
   readonly contractViolations: number | undefined;
   readonly batches: { total: number; deferred: number; rateLimited: number; sizes: number[] } | string;
+  /** --ingest-first: the drain timed from the worker's start (after the ingest), the window the target is measured on. */
+  readonly drainWindow?: { readonly seconds: number; readonly startupSeconds: number; readonly cpu?: string };
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
@@ -74,7 +76,8 @@ export function printDrainReport(r: DrainReport): { integrityOk: boolean; target
   const okCreates = creates.filter((c) => c.status === 200);
   const totalCalls = r.calls.length;
   const bound = r.documents / perRequest / p.perMinute * 60;
-  const wallRatio = r.wallSeconds / bound;
+  const measured = r.drainWindow?.seconds ?? r.wallSeconds;
+  const wallRatio = measured / bound;
   const perCall = r.documents / totalCalls;
   const perCreate = r.documents / creates.length;
   const notSynced = Object.entries(r.final).filter(([status]) => status !== 'synced');
@@ -90,7 +93,11 @@ export function printDrainReport(r: DrainReport): { integrityOk: boolean; target
   out(`  wall time                 ${fixed(r.wallSeconds)} s from the first webhook to the last document synced${r.finished ? '' : ' (NOT FINISHED: gave up)'}`);
   out(`  after the last webhook    ${fixed(r.wallSeconds - r.sent.seconds)} s from the last webhook accepted to the last document synced`);
   out(`  bound                     ${fixed(bound)} s = ${int(r.documents)} / ${perRequest} per call = ${int(Math.ceil(r.documents / perRequest))} calls at ${p.perMinute}/min`);
-  out(`  wall / bound              ${ratio(wallRatio)}${r.sent.seconds > bound ? ` (the ingest alone took ${ratio(r.sent.seconds / bound)} the bound)` : ''}`);
+  if (r.drainWindow) {
+    out(`  drain window              ${fixed(r.drainWindow.seconds)} s from the worker process's start (after every webhook was ingested, no worker running) to the last document synced; its start-up (until it listened for jobs) ${fixed(r.drainWindow.startupSeconds)} s`);
+    if (r.drainWindow.cpu) out(`    CPU in the window       ${r.drainWindow.cpu}`);
+    out(`  drain window / bound      ${ratio(wallRatio)}`);
+  } else out(`  wall / bound              ${ratio(wallRatio)}${r.sent.seconds > bound ? ` (the ingest alone took ${ratio(r.sent.seconds / bound)} the bound)` : ''}`);
   out(`  first create call         ${fixed(pace.firstCreate)} s after the first webhook`);
   out(`  ${`creates (${p.createCall})`.padEnd(25)} ${int(creates.length)} (${int(okCreates.length)} answered 200, carrying ${int(documentsSent)} documents)`);
   out(`  documents per create      ${sizeSummary(okCreates.map((c) => c.documents), perRequest)}`);
@@ -114,7 +121,7 @@ export function printDrainReport(r: DrainReport): { integrityOk: boolean; target
     { target: `documents per API call ≥ ${target.value}`, measured: fixed(perCall), ok: perCall >= target.value },
     { target: 'no 429 answers', measured: int(r.throttling.throttled), ok: r.throttling.throttled === 0 },
     { target: `no duplicate invoices at ${p.short}`, measured: String(r.holdings.duplicates.length), ok: r.holdings.duplicates.length === 0 },
-    { target: `wall ≤ ${TARGET_WALL_RATIO} × bound (${fixed(bound * TARGET_WALL_RATIO)} s)`, measured: `${fixed(r.wallSeconds)} s (${ratio(wallRatio)})`, ok: r.finished && wallRatio <= TARGET_WALL_RATIO },
+    { target: `${r.drainWindow ? 'drain window' : 'wall'} ≤ ${TARGET_WALL_RATIO} × bound (${fixed(bound * TARGET_WALL_RATIO)} s)`, measured: `${fixed(measured)} s (${ratio(wallRatio)})`, ok: r.finished && wallRatio <= TARGET_WALL_RATIO },
   ];
   const integrity = [
     { target: 'every document synced', measured: `${int(notSyncedCount)} not synced`, ok: r.finished && notSyncedCount === 0 && (r.final.synced ?? 0) === r.documents },

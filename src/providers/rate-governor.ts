@@ -68,6 +68,13 @@ export interface RateGovernor {
   /** The provider answered 429 with Retry-After: nobody calls the key before then. */
   block(key: string, retryAfterMs: number, problem: string): Promise<void>;
   usage(key: string): Promise<RateUsage>;
+  /**
+   * How long a caller that could wait for company should hold its next call so the minute's
+   * budget is not spent in a burst and then waited out: 0 while less than half of any key's
+   * per-minute limit is spent; beyond that, what is left of it is spread evenly until the oldest
+   * call in the window leaves it. Advisory (nothing is granted or counted).
+   */
+  paceDelayMs(keys: readonly RateKey[]): Promise<number>;
 }
 
 export interface RateGovernorOptions {
@@ -102,6 +109,8 @@ export function quickbooksRateKeys(realmId: string): RateKey[] {
 }
 
 const DEFAULT_LEASE_MS = 120_000;
+/** paceDelayMs: the share of a per-minute limit that may be spent at once before calls are spread. */
+const PACE_FROM_SHARE = 0.5;
 const DEFAULT_MAX_WAIT_MS = 30_000;
 const DEFAULT_POLL_MS = 200;
 // Spreads waiters that were told the same instant, so they do not all retry in one burst.
@@ -168,6 +177,27 @@ export function createRateGovernor<DB>(db: Kysely<DB>, opts: RateGovernorOptions
                          then excluded.problem else rate_blocks.problem end,
           blocked_until = greatest(rate_blocks.blocked_until, excluded.blocked_until),
           updated_at = now()`.execute(db);
+    },
+
+    async paceDelayMs(keys) {
+      let delay = 0;
+      for (const { key, limits } of keys) {
+        const perMinute = limits.perMinute;
+        if (perMinute === undefined) continue;
+        const { rows } = await sql<{ used: string; oldest_ms: number | null; latest_ms: number | null; now_ms: number }>`
+          select coalesce(sum(weight), 0) as used,
+                 (extract(epoch from min(at)) * 1000)::float8 as oldest_ms,
+                 (extract(epoch from max(at)) * 1000)::float8 as latest_ms,
+                 (extract(epoch from statement_timestamp()) * 1000)::float8 as now_ms
+            from rate_calls where key = ${key} and at > statement_timestamp() - interval '61 seconds'`.execute(db);
+        const row = rows[0];
+        const used = Number(row?.used ?? 0);
+        if (!row || row.oldest_ms === null || row.latest_ms === null || used < perMinute * PACE_FROM_SHARE) continue;
+        // The same 61 s window as rate_try_acquire (sql/0003).
+        const spacing = (row.oldest_ms + 61_000 - row.now_ms) / Math.max(1, perMinute - used);
+        delay = Math.max(delay, row.latest_ms + spacing - row.now_ms);
+      }
+      return Math.max(0, Math.ceil(delay));
     },
 
     async usage(key) {

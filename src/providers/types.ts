@@ -183,6 +183,8 @@ export interface AccountingProvider {
    */
   readonly idempotencyWindowMs: number;
   readonly records: ProviderRecords;
+  /** The rate governor's paceDelayMs for the session's organisation: how long a partial batch should wait before it is claimed. */
+  paceDelayMs?(session: ProviderSession): Promise<number>;
   /** What in the posting defaults the organisation does not have (unknown account, no fitting tax type). */
   checkDefaults(defaults: PostingDefaults, catalog: { accounts: readonly ProviderAccount[]; taxRates: readonly ProviderTaxRate[] }): DefaultsProblem[];
 }

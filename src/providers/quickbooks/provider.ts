@@ -4,6 +4,7 @@ import { CAPABILITIES } from '../capabilities.ts';
 import { accountProblems } from '../check-accounts.ts';
 import type { AccountingProvider, DocumentToPush, ProviderOAuth, ProviderSession } from '../types.ts';
 import { callQuickBooks, qboLiteral, query, type QuickBooksClientDeps } from './client.ts';
+import { quickbooksRateKeys } from '../rate-governor.ts';
 import { planBatch, type QboBatchRequest } from './plan.ts';
 import { createQuickBooksRecords } from './records.ts';
 import { sendPlannedBatch } from './send.ts';
@@ -66,6 +67,7 @@ export function createQuickBooksProvider(deps: QuickBooksClientDeps & { db: Data
     oauth: deps.oauth,
     idempotencyWindowMs: deps.idempotencyWindowMs,
     records,
+    paceDelayMs: (session) => deps.governor.paceDelayMs(quickbooksRateKeys(session.orgId)),
 
     prepareBatch(session, documents) {
       return planBatch({ deps, session, accountFor, itemsFor: (accounts) => itemsFor(session, accounts) }, documents);

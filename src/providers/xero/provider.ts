@@ -4,6 +4,7 @@ import { CAPABILITIES } from '../capabilities.ts';
 import { cachedCatalog } from '../catalog.ts';
 import type { AccountingProvider, DocumentOutcome, ProviderOAuth, ProviderSession } from '../types.ts';
 import { callXero, type XeroClientDeps } from './client.ts';
+import { xeroRateKeys } from '../rate-governor.ts';
 import { mapDocuments } from './map-documents.ts';
 import { toXeroInvoice } from './mapping.ts';
 import { createXeroRecords } from './records.ts';
@@ -38,6 +39,7 @@ export function createXeroProvider(deps: XeroClientDeps & { db: Database; oauth:
     oauth: deps.oauth,
     idempotencyWindowMs: deps.idempotencyWindowMs,
     records,
+    paceDelayMs: (session) => deps.governor.paceDelayMs(xeroRateKeys(session.orgId)),
     checkDefaults(defaults, catalog) {
       const problems = accountProblems(defaults, catalog.accounts);
       const rates = catalog.taxRates.map((r) => ({
