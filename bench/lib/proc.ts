@@ -79,8 +79,8 @@ export function cpuSplit(from: CpuSnapshot, to: CpuSnapshot): CpuSplit {
   return { bench, gateway, postgres, other: Math.max(0, busy - bench - gateway - postgres), busy };
 }
 
-/** The TCP port a process listens on, found through its socket inodes (works with PORT=0 and quiet logs). */
-export function listeningPort(pid: number): number | undefined {
+/** The socket inodes of a process's open descriptors; undefined when the process is gone. */
+function socketInodes(pid: number): Set<string> | undefined {
   const inodes = new Set<string>();
   try {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
@@ -94,6 +94,11 @@ export function listeningPort(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+  return inodes;
+}
+
+/** The machine's TCP sockets (IPv4 and IPv6) owned by one of `inodes`: state (hex), local and remote port. */
+function* tcpSockets(inodes: Set<string>): Generator<{ state: string; localPort: number; remotePort: number }> {
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -102,12 +107,32 @@ export function listeningPort(pid: number): number | undefined {
       continue;
     }
     for (const row of text.split('\n').slice(1)) {
+      // cols: sl local_address rem_address st ... inode (index 9); addresses are hex address:port.
       const cols = row.trim().split(/\s+/);
-      // cols: sl local_address rem_address st ... inode (index 9); st 0A is LISTEN.
-      if (cols[3] === '0A' && cols[9] && inodes.has(cols[9])) return parseInt(cols[1]?.split(':')[1] ?? '', 16);
+      if (!cols[9] || !inodes.has(cols[9])) continue;
+      const port = (address: string | undefined) => parseInt(address?.split(':').at(-1) ?? '', 16);
+      yield { state: cols[3] ?? '', localPort: port(cols[1]), remotePort: port(cols[2]) };
     }
   }
+}
+
+/** The TCP port a process listens on, found through its socket inodes (works with PORT=0 and quiet logs). */
+export function listeningPort(pid: number): number | undefined {
+  const inodes = socketInodes(pid);
+  if (!inodes) return undefined;
+  // st 0A is LISTEN.
+  for (const socket of tcpSockets(inodes)) if (socket.state === '0A') return socket.localPort;
   return undefined;
+}
+
+/** Local ports of the process's established TCP connections to `remotePort` (found through its socket inodes). */
+export function connectedPorts(pid: number, remotePort: number): Set<number> {
+  const ports = new Set<number>();
+  const inodes = socketInodes(pid);
+  if (!inodes) return ports;
+  // st 01 is ESTABLISHED.
+  for (const socket of tcpSockets(inodes)) if (socket.state === '01' && socket.remotePort === remotePort) ports.add(socket.localPort);
+  return ports;
 }
 
 /** CPU seconds (user + system) one process has used so far, or undefined once it is gone. */

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync, readlinkSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { listeningPort } from './proc.ts';
+import { connectedPorts, listeningPort } from './proc.ts';
 import { sleep } from './stats.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -137,39 +137,6 @@ function readyz(port: number): Promise<number> {
   });
 }
 
-/** Local ports of the process's established TCP connections to `remotePort` (found through its socket inodes). */
-export function connectedPorts(pid: number, remotePort: number): Set<number> {
-  const inodes = new Set<string>();
-  const ports = new Set<number>();
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        const match = readlinkSync(`/proc/${pid}/fd/${fd}`).match(/^socket:\[(\d+)\]$/);
-        if (match?.[1]) inodes.add(match[1]);
-      } catch {
-        // Closed while we looked.
-      }
-    }
-  } catch {
-    return ports;
-  }
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const row of text.split('\n').slice(1)) {
-      const cols = row.trim().split(/\s+/);
-      // st 01 is ESTABLISHED; cols[1] local, cols[2] remote address:port (hex).
-      if (cols[3] !== '01' || !cols[9] || !inodes.has(cols[9])) continue;
-      if (parseInt(cols[2]?.split(':').at(-1) ?? '', 16) !== remotePort) continue;
-      ports.add(parseInt(cols[1]?.split(':').at(-1) ?? '', 16));
-    }
-  }
-  return ports;
-}
 
 /**
  * Resolves once the worker process has its graphile-worker LISTEN connection open on `database`
