@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
+import { loadConfig } from '../src/config.ts';
 import { createGatewayClient } from '../src/demo/client.ts';
 import { waitForSessionsToLeave } from '../src/demo/sessions.ts';
 import type { XeroSandbox } from '../src/sandbox/xero/index.ts';
@@ -12,15 +13,18 @@ import { sourceFingerprint } from './lib/gateway-process.ts';
 import { loadAverage, startSplitGateway, type SplitGateway } from './lib/split-gateway.ts';
 import { connectXeroOrg, startBenchXeroSandbox, xeroEnvironment } from './lib/xero-orgs.ts';
 import { readLatencyOptions } from './latency/options.ts';
-import { runPhase, warmUp, type PhaseResult } from './latency/phase.ts';
+import { loadLabel, loadTenants, ratePerOrgText, type LoadSpec } from './latency/load.ts';
+import { runPhase, warmUp, type PhaseOrg, type PhaseResult } from './latency/phase.ts';
 import { printLatencyReport } from './latency/report.ts';
 
 /**
  * Latency benchmark: a webhook's time to the provider at low load. The gateway runs as deployed
- * (one web and one worker process) against a Xero sandbox with Xero's real limits; each rate is
- * a phase of its own for its own organisation (its own minute budget), whose contacts exist
- * already, and each webhook is timed from its send to the sandbox's receipt of the PUT /Invoices
- * that carried it. Progress to stderr, the report to stdout. Loopback only.
+ * (one web and one worker process, the gateway's batching settings unless told otherwise) against
+ * a Xero sandbox with Xero's real limits; each rate is a phase of its own, sent to one
+ * organisation or round-robin over many (as a platform's load comes), each organisation with its
+ * own minute budget and contacts that exist already, and each webhook is timed from its send to
+ * the sandbox's receipt of the PUT /Invoices that carried it. Progress to stderr, the report to
+ * stdout. Loopback only.
  */
 const opts = readLatencyOptions(process.argv.slice(2));
 const startedAt = performance.now();
@@ -42,6 +46,19 @@ async function cleanup() {
 
 const watchdog = guardRun({ maxSeconds: opts.maxSeconds, cleanup, progress });
 
+const PUSH_SETTINGS: readonly string[] = ['PUSH_DEBOUNCE_MS', 'PUSH_QUIET_MS'];
+
+/**
+ * PUSH_DEBOUNCE_MS and PUSH_QUIET_MS as the gateway's config reads its environment, and whether
+ * each is its default (this checkout's src/config.ts; --gateway-root may differ).
+ */
+function pushSettings(env: Readonly<Record<string, string>>): string {
+  const effective = loadConfig(env).push;
+  const defaults = loadConfig(Object.fromEntries(Object.entries(env).filter(([name]) => !PUSH_SETTINGS.includes(name)))).push;
+  const setting = (name: string, value: number, fallback: number) => `${name}=${value}${name in env ? ` (set for this run; the default is ${fallback})` : ' (the default)'}`;
+  return `${setting('PUSH_DEBOUNCE_MS', effective.debounceMs, defaults.debounceMs)}, ${setting('PUSH_QUIET_MS', effective.quietMs, defaults.quietMs)}`;
+}
+
 async function main() {
   const quiet = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }));
   const loadAtStart = loadAverage();
@@ -55,7 +72,11 @@ async function main() {
     databaseName: db.name,
     providerEnv: (origin) => xeroEnvironment(sb, origin),
     logDir,
-    extraEnv: { PUSH_DEBOUNCE_MS: String(opts.debounceMs), WORKER_CONCURRENCY: String(opts.workerConcurrency), ...opts.gatewayEnv },
+    extraEnv: {
+      ...(opts.debounceMs === undefined ? {} : { PUSH_DEBOUNCE_MS: String(opts.debounceMs) }),
+      WORKER_CONCURRENCY: String(opts.workerConcurrency),
+      ...opts.gatewayEnv,
+    },
     ...(opts.gatewayRoot ? { root: opts.gatewayRoot } : {}),
   });
   const gw = gateway;
@@ -65,29 +86,33 @@ async function main() {
   await observer.connect();
   const client = createGatewayClient({ baseUrl: gw.url, opsSecret: gw.secrets.OPS_WEBHOOK_SECRETS, jwtSecret: gw.secrets.AUTH_JWT_SECRET });
 
-  const orgs: { tenant: string; orgId: string; rate: number }[] = [];
-  for (const rate of opts.rates) {
-    const tenant = `org_latency_${String(rate).replace('.', '_')}`;
-    const orgId = await connectXeroOrg(sb, client, tenant, `Latency ${rate}/s Ltd`);
-    await warmUp(client, observer, tenant, opts.customers);
-    orgs.push({ tenant, orgId, rate });
-    progress(`${tenant} connected through OAuth to its own organisation; ${opts.customers} contacts created by a warm-up invoice each`);
+  // OAuth one organisation at a time (the sandbox's consent names the organisation); a phase's warm-ups run together.
+  const plans: { load: LoadSpec; orgs: PhaseOrg[] }[] = [];
+  for (const load of opts.rates) {
+    const orgs: PhaseOrg[] = [];
+    for (const tenant of loadTenants(load)) orgs.push({ tenant, orgId: await connectXeroOrg(sb, client, tenant, `Latency ${tenant} Ltd`) });
+    await warmUp(client, observer, orgs.map((o) => o.tenant), opts.customers);
+    plans.push({ load, orgs });
+    const who = orgs.length === 1 ? `${orgs[0]!.tenant} connected through OAuth to its own organisation` : `${orgs.length} tenants (${orgs[0]!.tenant} …) connected through OAuth, each to its own organisation`;
+    progress(`${who}; ${opts.customers} contacts created by a warm-up invoice each`);
   }
 
   const phases: PhaseResult[] = [];
-  for (const org of orgs) {
-    progress(`phase ${org.rate}/s for ${opts.seconds} s to ${org.tenant} (load average ${loadAverage()})`);
-    const result = await runPhase({ client, db: observer, sandbox: sb, orgId: org.orgId, tenant: org.tenant, rate: org.rate, seconds: opts.seconds, customers: opts.customers, first: opts.customers, workerPid: worker.proc.pid, progress });
+  for (const { load, orgs } of plans) {
+    const where = orgs.length === 1 ? `to ${orgs[0]!.tenant}` : `round-robin to ${orgs.length} tenants (${ratePerOrgText(load)}/s each)`;
+    progress(`phase ${loadLabel(load)} for ${opts.seconds} s ${where} (load average ${loadAverage()})`);
+    const result = await runPhase({ client, db: observer, sandbox: sb, load, orgs, seconds: opts.seconds, customers: opts.customers, first: opts.customers, workerPid: worker.proc.pid, progress });
     phases.push(result);
     progress(`  p50 ${result.endToEnd.p50.toFixed(0)} ms, p99 ${result.endToEnd.p99.toFixed(0)} ms over ${result.endToEnd.count} invoices in ${result.creates} creates`);
   }
+  const otherEnv = Object.entries(opts.gatewayEnv).filter(([name]) => !PUSH_SETTINGS.includes(name));
   const problems = [gw.web, ...gw.workers].map((p) => p.problems.count).reduce((a, b) => a + b, 0);
   return printLatencyReport(
     [
       `Ledgerport latency benchmark: webhook → invoice received by the Xero sandbox (real limits: 60 calls/min, 5 at once, 5,000/day per organisation)`,
       `  node ${process.version}, PostgreSQL ${db.serverVersion}, ${availableParallelism()} CPUs shared with other users; load average ${loadAtStart} at the start, ${loadAverage()} at the end`,
       `  gateway source ${sourceFingerprint(opts.gatewayRoot)}: web and worker as separate processes (node src/main.ts web|worker, NODE_ENV=production),`,
-      `  PUSH_DEBOUNCE_MS=${opts.debounceMs} (the default is 1000; set low for this measurement), WORKER_CONCURRENCY=${opts.workerConcurrency}, graphile-worker pollInterval 1000 ms${Object.keys(opts.gatewayEnv).length ? `, ${Object.entries(opts.gatewayEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
+      `  ${pushSettings(gw.env)}, WORKER_CONCURRENCY=${opts.workerConcurrency}, graphile-worker pollInterval 1000 ms${otherEnv.length ? `, ${otherEnv.map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
       `  load: open loop, evenly spaced signed sales_order.shipped webhooks, ${opts.customers} customers (contacts created before measuring); sandbox and load generator in this process`,
       `  ${problems} warn/error lines logged by the gateway processes`,
     ],

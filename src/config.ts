@@ -52,6 +52,7 @@ const EnvSchema = v.object({
   EMBEDDED_PG_PORT: intInRange(54329, 1024, 65535),
   WORKER_CONCURRENCY: intInRange(8, 1, 100),
   PUSH_DEBOUNCE_MS: intInRange(1_000, 0, 60_000),
+  PUSH_QUIET_MS: intInRange(250, 0, 60_000),
   PROVIDER_REQUEST_TIMEOUT_MS: intInRange(30_000, 1_000, 300_000),
   INGEST_MAX_BATCH: intInRange(100, 1, 1_000),
   INGEST_MAX_IN_FLIGHT: intInRange(2, 1, 32),
@@ -132,8 +133,11 @@ export interface Config {
     readonly embedded: { readonly dataDir: string; readonly port: number };
   };
   readonly worker: { readonly concurrency: number };
-  /** How long a tenant's newly queued documents gather before a push, so batches fill up. */
-  readonly push: { readonly debounceMs: number; readonly requestTimeoutMs: number };
+  /**
+   * Batching of pushes (sync/push/gather.ts): while a tenant's documents stream in, a part-full
+   * batch waits up to debounceMs to fill; a tenant that sent no batch for quietMs sends at once.
+   */
+  readonly push: { readonly debounceMs: number; readonly quietMs: number; readonly requestTimeoutMs: number };
   /** Group commit of webhook ingress: events per transaction, transactions at once. */
   readonly ingest: { readonly maxBatch: number; readonly maxInFlight: number };
   readonly shutdownTimeoutMs: number;
@@ -275,7 +279,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       embedded: { dataDir: path.resolve(env.LEDGERPORT_DATA_DIR, 'pg'), port: env.EMBEDDED_PG_PORT },
     },
     worker: { concurrency: env.WORKER_CONCURRENCY },
-    push: { debounceMs: env.PUSH_DEBOUNCE_MS, requestTimeoutMs: env.PROVIDER_REQUEST_TIMEOUT_MS },
+    push: { debounceMs: env.PUSH_DEBOUNCE_MS, quietMs: env.PUSH_QUIET_MS, requestTimeoutMs: env.PROVIDER_REQUEST_TIMEOUT_MS },
     ingest: { maxBatch: env.INGEST_MAX_BATCH, maxInFlight: env.INGEST_MAX_IN_FLIGHT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     dataDir: path.resolve(env.LEDGERPORT_DATA_DIR),

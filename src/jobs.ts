@@ -76,20 +76,47 @@ export async function addJobs(
  * graphile-worker's `jobs` view first and left alone.
  */
 export async function enqueuePush(db: Database | Tx, tenantId: string, runAt: Date): Promise<void> {
-  await enqueueOnce(db, { task: 'push_documents', payload: { tenant_id: tenantId }, jobKey: `push_documents:${tenantId}`, runAt });
+  await enqueueOnce(db, { task: 'push_documents', payload: { tenant_id: tenantId }, jobKey: pushJobKey(tenantId), runAt, priority: PUSH_JOB_PRIORITY });
 }
+
+export const pushJobKey = (tenantId: string) => `push_documents:${tenantId}`;
+
+/**
+ * Push jobs run before other ready jobs (graphile-worker takes the lowest priority first): a
+ * month-end burst queues thousands of routing jobs, and a push that waited behind all of them
+ * left the provider idle while they ran. A push that would only send a part-full batch while
+ * documents stream in reschedules itself (sync/push/gather.ts), so it does not crowd them out.
+ */
+export const PUSH_JOB_PRIORITY = -1;
 
 /**
  * Makes the tenant's pending push job run at `runAt` at the latest: brings a later one forward
  * (e.g. one that rescheduled itself because another pusher held the tenant) or adds one.
+ * `unlessRunning`: while a push for the tenant runs, only add one if none is pending; that
+ * pusher takes what is queued itself, and a job brought forward meanwhile would only be turned
+ * away by its lock (and the next routed document would bring it forward again).
  */
-export async function pullPushForward(db: Database | Tx, tenantId: string, runAt: Date): Promise<void> {
-  const jobKey = `push_documents:${tenantId}`;
-  const pending = await sql<{ run_at: Date }>`select run_at from graphile_worker.jobs where key = ${jobKey} and locked_at is null`.execute(db);
-  const current = pending.rows[0]?.run_at;
-  if (current && current.getTime() <= runAt.getTime()) return;
+export async function pullPushForward(db: Database | Tx, tenantId: string, runAt: Date, opts: { unlessRunning?: boolean } = {}): Promise<void> {
+  const jobKey = pushJobKey(tenantId);
+  const jobs = await liveJobs(db, jobKey);
+  const pending = jobs.find((job) => job.locked_at === null);
+  if (pending && pending.run_at.getTime() <= runAt.getTime()) return;
+  if (opts.unlessRunning && jobs.some((job) => job.locked_at !== null)) {
+    if (!pending) await addJobs(db, [{ task: 'push_documents', payload: { tenant_id: tenantId }, jobKey, runAt, priority: PUSH_JOB_PRIORITY }], { preserveRunAt: true });
+    return;
+  }
   // Without preserveRunAt, add_jobs replaces the pending job's run_at.
-  await addJobs(db, [{ task: 'push_documents', payload: { tenant_id: tenantId }, jobKey, runAt }]);
+  await addJobs(db, [{ task: 'push_documents', payload: { tenant_id: tenantId }, jobKey, runAt, priority: PUSH_JOB_PRIORITY }]);
+}
+
+/**
+ * The jobs holding a key that will still run: graphile-worker keeps a job that used up its
+ * attempts (with its key), and taking that for a pending one would never schedule the key again.
+ */
+async function liveJobs(db: Database | Tx, jobKey: string): Promise<{ run_at: Date; locked_at: Date | null }[]> {
+  const { rows } = await sql<{ run_at: Date; locked_at: Date | null }>`
+    select run_at, locked_at from graphile_worker.jobs where key = ${jobKey} and attempts < max_attempts`.execute(db);
+  return rows;
 }
 
 /**
@@ -118,7 +145,6 @@ const scheduledNudges = new WeakMap<pg.Pool, Set<number>>();
 
 /** The same for any keyed job that many transactions ask for at once (see enqueuePush). */
 export async function enqueueOnce(db: Database | Tx, spec: JobSpec & { jobKey: string }): Promise<void> {
-  const pending = await sql`select 1 from graphile_worker.jobs where key = ${spec.jobKey} and locked_at is null`.execute(db);
-  if (pending.rows.length > 0) return;
+  if ((await liveJobs(db, spec.jobKey)).some((job) => job.locked_at === null)) return;
   await addJobs(db, [spec], { preserveRunAt: true });
 }

@@ -32,6 +32,7 @@ export function taskDeps(config: Config, opts: { pool: pg.Pool; db: Database; lo
     cipher: services.cipher,
     now: opts.now ?? (() => new Date()),
     pushDebounceMs: config.push.debounceMs,
+    pushQuietMs: config.push.quietMs,
     requestTimeoutMs: config.push.requestTimeoutMs,
     // change feed
     feed: services.feed,

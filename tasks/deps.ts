@@ -16,6 +16,7 @@ export interface TaskDeps {
   readonly cipher: TokenCipher;
   readonly now: () => Date;
   readonly pushDebounceMs: number;
+  readonly pushQuietMs: number;
   readonly requestTimeoutMs: number;
   // --- change feed
   /** Appends change-feed events inside a task's own transactions (delivery decided by config). */

@@ -3,7 +3,6 @@ import * as v from 'valibot';
 import { routeDocument } from '../src/sync/route-document.ts';
 import type { TaskDeps } from './deps.ts';
 import { parsePayload } from './payload.ts';
-import { nudgeWorkersAt } from '../src/jobs.ts';
 
 // traceparent: the trace of the webhook that routed it (sql/0012); read by observability/jobs.ts.
 const Payload = v.object({ document_id: v.pipe(v.string(), v.uuid()), traceparent: v.optional(v.string()) });
@@ -13,8 +12,6 @@ export function routeDocumentTask(deps: TaskDeps): Task {
   return async (raw, helpers) => {
     const payload = parsePayload(Payload, raw, helpers);
     if (!payload) return;
-    const status = await routeDocument(deps.db, payload.document_id, deps.logger.child({ jobId: helpers.job.id }), { pushDebounceMs: deps.pushDebounceMs });
-    // Its push job is due when the debounce ends: have a worker look for it then, not at the next poll.
-    if (status === 'queued') nudgeWorkersAt(deps.pool, new Date(Date.now() + deps.pushDebounceMs));
+    await routeDocument(deps.db, payload.document_id, deps.logger.child({ jobId: helpers.job.id }), { pushDebounceMs: deps.pushDebounceMs, pushQuietMs: deps.pushQuietMs });
   };
 }

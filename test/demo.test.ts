@@ -62,10 +62,12 @@ describe.each(['xero', 'quickbooks'] as const)('npm run demo -- --provider %s', 
     expect(total(metrics, 'ledgerport_webhooks_refused_total')).toBe(0);
     expect(total(metrics, 'ledgerport_http_requests_total', { method: 'POST', route: '/webhooks/ops' })).toBe(accepted + 1);
     expect(total(metrics, 'ledgerport_ingest_batch_size_sum')).toBe(accepted + 1);
-    // Every API call the sandbox received went through Ledgerport's provider client, but for
-    // QuickBooks' company check while connecting, made before there is a session to govern.
-    const outsideSession = provider === 'quickbooks' ? Number(/GET \/companyinfo\/\{realmId\} ×(\d+)/.exec(stdout)?.[1] ?? 0) : 0;
-    expect(total(metrics, 'ledgerport_provider_requests_total', { provider })).toBe(Number(sandboxCalls) - outsideSession);
+    // Every API call the sandbox received went through Ledgerport's provider client and was
+    // counted; so were the OAuth calls (token endpoint, Xero's /connections), which the sandbox
+    // counts apart from its API.
+    const oauthCalls = ['oauth_token', 'oauth_refresh', 'oauth_revoke', 'connections'].map((operation) => total(metrics, 'ledgerport_provider_requests_total', { provider, operation }));
+    expect(oauthCalls[0], 'one token exchange while connecting').toBe(1);
+    expect(total(metrics, 'ledgerport_provider_requests_total', { provider }) - oauthCalls.reduce((a, b) => a + b, 0)).toBe(Number(sandboxCalls));
     expect(total(metrics, 'ledgerport_provider_rate_limited_total', { provider })).toBe(Number(sandbox429));
     expect(total(metrics, 'ledgerport_provider_requests_total', { provider, status: '429' })).toBe(Number(sandbox429));
     // Documents by status: what the last documents table shows.

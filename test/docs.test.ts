@@ -9,6 +9,7 @@ import { createApp } from '../src/http/app.ts';
 import { DOCS_BEARER_SCHEME, DOCS_CSP, DOCS_OPENAPI_URL } from '../src/http/routes/docs.ts';
 import { OPENAPI_PATH } from '../src/http/routes/openapi.ts';
 import { startHarness, type Harness } from './helpers/harness.ts';
+import { checkedResponse, createSpecValidator } from './helpers/openapi.ts';
 
 const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
@@ -16,8 +17,9 @@ let h: Harness;
 let app: ReturnType<typeof createApp>;
 beforeAll(async () => {
   h = await startHarness();
-  // /docs is not part of the API contract (openapi.yaml), so its 200s are requested without the
-  // harness's contract check; its 404s go through h.request, checked as `404 route_not_found`.
+  // /docs is not an operation of the API (openapi.yaml documents it under x-unmatched-routes), and
+  // its assets are compared byte for byte, so its 200s are requested from the app directly (and
+  // checked against that rule below); its 404s go through h.request, checked as `404 route_not_found`.
   app = createApp(h.ctx);
 });
 afterAll(async () => {
@@ -83,6 +85,16 @@ describe('GET /docs', () => {
       } else {
         expect(res.headers.get('cache-control'), ref).toBe('no-cache');
       }
+    }
+  });
+
+  it('answers the page, its initializer and every asset as openapi.yaml documents them (x-unmatched-routes /docs)', async () => {
+    const validator = createSpecValidator();
+    const html = await (await app.request('/docs')).text();
+    for (const path of ['/docs', ...references(html)]) {
+      // Throws unless status, media type and the required headers (CSP, nosniff) are as documented.
+      const res = await checkedResponse(validator, 'GET', path, await app.request(path));
+      expect(res.status, path).toBe(200);
     }
   });
 

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvRecord, FORMULA_TRIGGERS, neutraliseFormula, numberCell, textCell } from '../src/exports/csv.ts';
 import { documentsCsv } from '../src/exports/documents-csv.ts';
-import { formatCents, lineAmountCents, lineTaxCents } from '../src/exports/line-amounts.ts';
+import { BUILT_IN_DEFAULTS, TAX_TREATMENTS } from '../src/documents/posting-defaults.ts';
+import { currencyDecimals, documentTotals, formatUnits, type TotalsDocument } from '../src/documents/totals.ts';
+import { xeroInvoiceRows } from '../src/exports/xero-invoice-template.ts';
 import { textStream } from '../src/http/text-stream.ts';
 import { creditNoteEvent, invoiceEvent, voidedInvoice } from './helpers/events.ts';
 import { parseCsv } from './helpers/csv.ts';
@@ -315,21 +317,63 @@ describe('CSV cells (properties)', () => {
       }),
     );
   });
+});
 
-  it('line amounts are exact cents, rounded half away from zero', () => {
-    expect(formatCents(lineAmountCents({ quantity: '3', unit_price: '5.50', discount_rate: '10' }))).toBe('14.85');
-    expect(formatCents(lineAmountCents({ quantity: '0.333333', unit_price: '3' }))).toBe('1.00');
-    expect(formatCents(lineAmountCents({ quantity: '1', unit_price: '0.005' }))).toBe('0.01');
-    expect(formatCents(lineAmountCents({ quantity: '1', unit_price: '-0.005' }))).toBe('-0.01');
-    expect(formatCents(lineTaxCents(12000n, '20', 'inclusive')!)).toBe('20.00');
-    expect(formatCents(lineTaxCents(1485n, '20', 'exclusive')!)).toBe('2.97');
-    expect(lineTaxCents(100n, '-100', 'inclusive')).toBeUndefined();
+describe('TaxAmount and Total: the platform’s (documents/totals.ts), in the currency’s minor unit', () => {
+  const rows = (currency: string, amountsAre: TotalsDocument['amounts_are'], lines: Record<string, string>[], taxTreatment: (typeof TAX_TREATMENTS)[number] = 'output_tax') =>
+    xeroInvoiceRows({
+      kind: 'sales_invoice', sourceId: 'inv_x', defaults: { ...BUILT_IN_DEFAULTS, tax_treatment: taxTreatment },
+      source: { currency, amounts_are: amountsAre, issue_date: '2026-11-21', customer: { id: 'c', name: 'C' }, lines: lines.map((l) => ({ description: 'Item', ...l })) },
+    }).map((r) => [r.TaxAmount, r.Total]);
+
+  it('per line, exact, rounded half away from zero', () => {
+    // 3 × 5.50 − 10% = 14.85, + 2.97; 3 × 0.333333 = 1.00 (0.999999), + 0.20.
+    expect(rows('GBP', 'exclusive', [{ quantity: '3', unit_price: '5.50', discount_rate: '10', tax_rate: '20' }, { quantity: '3', unit_price: '0.333333', tax_rate: '20' }])).toEqual([['2.97', '19.02'], ['0.20', '19.02']]);
+    expect(rows('GBP', 'no_tax', [{ quantity: '1', unit_price: '0.005' }])).toEqual([['0.00', '0.01']]);
+    expect(rows('GBP', 'no_tax', [{ quantity: '1', unit_price: '-0.005' }])).toEqual([['0.00', '-0.01']]);
+    expect(rows('GBP', 'inclusive', [{ quantity: '1', unit_price: '120.00', tax_rate: '20' }])).toEqual([['20.00', '120.00']]);
     // Exact where floating point is not (0.1 × 3 is 0.30000000000000004 there).
+    expect(rows('GBP', 'no_tax', [{ quantity: '3', unit_price: '0.1' }])).toEqual([['0.00', '0.30']]);
+  });
+
+  it('a rate that cannot apply (−100% contained in an amount) or is not known leaves its TaxAmount empty; an inclusive Total stands', () => {
+    expect(rows('GBP', 'inclusive', [{ quantity: '1', unit_price: '1.00', tax_rate: '-100' }, { quantity: '1', unit_price: '2.00' }])).toEqual([['', '3.00'], ['', '3.00']]);
+    expect(rows('GBP', 'exclusive', [{ quantity: '1', unit_price: '1.00', tax_rate: '20' }, { quantity: '1', unit_price: '2.00' }])).toEqual([['0.20', ''], ['', '']]);
+  });
+
+  it('JPY in whole yen and KWD in fils, as the document totals at the provider (the export used to write cents whatever the currency)', () => {
+    // 3 × 333.5 = 1000.5 → 1001 yen, + 200 of tax: 1201, what Xero and QuickBooks hold for it (with a rounding line; test/totals.test.ts). It was 200.10 and 1200.60.
+    expect(rows('JPY', 'exclusive', [{ quantity: '3', unit_price: '333.5', tax_rate: '20' }])).toEqual([['200', '1201']]);
+    // 1.2345 → 1.235 KWD, + 5% = 0.062: 1.297. It was 0.06 and 1.29.
+    expect(rows('KWD', 'exclusive', [{ quantity: '1', unit_price: '1.2345', tax_rate: '5' }])).toEqual([['0.062', '1.297']]);
+  });
+
+  it('property: every TaxAmount and Total is documents/totals.ts’s, for any currency, amounts and treatment', () => {
+    const decimal = (whole: number, places: number) => fc.tuple(fc.integer({ min: -whole, max: whole }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 999_999 }))
+      .map(([w, p, f]) => (Math.min(p, places) === 0 ? String(w) : `${w}.${String(f).padStart(6, '0').slice(0, Math.min(p, places))}`));
+    const documentArb = fc.record({
+      currency: fc.constantFrom('GBP', 'USD', 'JPY', 'KWD', 'BHD', 'CLF'),
+      amountsAre: fc.constantFrom('exclusive' as const, 'inclusive' as const, 'no_tax' as const),
+      treatment: fc.constantFrom(...TAX_TREATMENTS),
+      lines: fc.array(fc.record({
+        quantity: decimal(1000, 6),
+        unit_price: decimal(100_000, 6),
+        discount_rate: fc.option(decimal(100, 4), { nil: undefined }),
+        tax_rate: fc.constantFrom('20', '5', '0', '12.5', '20.0'),
+      }), { minLength: 1, maxLength: 30 }),
+    });
     fc.assert(
-      fc.property(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.integer({ min: 0, max: 100_000 }), (quantity, cents) => {
-        const line = { quantity: String(quantity), unit_price: formatCents(BigInt(cents)) };
-        expect(lineAmountCents(line)).toBe(BigInt(quantity) * BigInt(cents));
+      fc.property(documentArb, ({ currency, amountsAre, treatment, lines }) => {
+        const clean = lines.map(({ discount_rate, ...l }) => (discount_rate === undefined ? l : { ...l, discount_rate }));
+        const written = rows(currency, amountsAre, clean, treatment);
+        // The rate each line posts at: its own under output tax, none under the other treatments.
+        const taxed = amountsAre !== 'no_tax' && (treatment === 'output_tax' || treatment === 'output_tax_reduced');
+        const totals = documentTotals({ currency, amounts_are: amountsAre, lines: clean }, { rateOf: (line) => (taxed ? line.tax_rate! : '0') });
+        const places = currencyDecimals(currency);
+        expect(written).toEqual(totals.lines.map((l) => [formatUnits(l.tax, places), formatUnits(totals.total, places)]));
       }),
+      { numRuns: 2000 },
     );
   });
+
 });

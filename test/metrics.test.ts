@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSession } from '../src/connections/session.ts';
 import { deliverTenantEvents } from '../src/feed/deliver.ts';
 import { startMetricsServer } from '../src/observability/http.ts';
 import { governorObserver } from '../src/observability/providers.ts';
@@ -15,6 +14,7 @@ import { createLogger } from '../src/logger.ts';
 import { createTestDatabase } from './helpers/db.ts';
 import { LogCapture, shippedInvoice, startHarness, testEnv, type Harness } from './helpers/harness.ts';
 import { delta, has, parseMetrics, total, type PromSample } from './helpers/prometheus.ts';
+import { quickBooksFixture } from './helpers/providers.ts';
 import { connectXero, startXeroHarness } from './helpers/xero.ts';
 
 const scrape = async (h: Harness, headers: Record<string, string> = {}): Promise<PromSample[]> => {
@@ -165,7 +165,69 @@ describe('GET /metrics with METRICS_TOKEN', () => {
   });
 });
 
-describe('provider calls, documents synced and token refreshes', () => {
+/**
+ * ledgerport_provider_requests_total of one provider as { "operation status": count }, the API
+ * calls' many operations summed as "api" (the OAuth and connect-time calls keep their names), so
+ * it can be set beside what a sandbox logged (receivedBy).
+ */
+function countedBy(samples: readonly PromSample[], provider: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of samples) {
+    if (s.name !== 'ledgerport_provider_requests_total' || s.labels.provider !== provider || s.value === 0) continue;
+    const key = `${OUTSIDE_API.has(s.labels.operation!) ? s.labels.operation : 'api'} ${s.labels.status}`;
+    out[key] = (out[key] ?? 0) + s.value;
+  }
+  return out;
+}
+const OUTSIDE_API = new Set(['oauth_token', 'oauth_refresh', 'oauth_revoke', 'connections', 'companyinfo']);
+const GRANT_OPERATION: Record<string, string> = { authorization_code: 'oauth_token', refresh_token: 'oauth_refresh', revoke: 'oauth_revoke' };
+
+/** What a sandbox logged, in countedBy's shape: its API host's calls (named by `operationOf` their path) and its token endpoint's. */
+function receivedBy(
+  requests: readonly { path: string; status: number }[],
+  tokenRequests: readonly { grant_type: string; status: number }[],
+  operationOf: (path: string) => string,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  const keys = [...requests.map((r) => `${operationOf(r.path)} ${r.status}`), ...tokenRequests.map((t) => `${GRANT_OPERATION[t.grant_type] ?? t.grant_type} ${t.status}`)];
+  for (const key of keys) out[key] = (out[key] ?? 0) + 1;
+  return out;
+}
+
+/** A sales invoice with its own number (providers refuse a number twice). */
+const numberedInvoice = (tenantId: string, id: string) => {
+  const event = shippedInvoice({ tenantId, id }) as { data: { invoice: Record<string, unknown> } };
+  event.data.invoice.number = `N-${id}`;
+  return event;
+};
+
+/** Connected, one invoice pushed, the access token refused (refresh, retry), then the refresh token refused (needs_reauth), then disconnected. */
+async function connectPushRefreshDisconnect(h: Harness, tenantId: string, token: string, provider: {
+  expireAccessTokens(): void;
+  revokeRefreshTokens(): void;
+  /** Runs between the first refresh and the refused one. */
+  between?: () => Promise<void>;
+}) {
+  const statusOf = async (id: string) => (await h.request('GET', `/v1/tenants/${tenantId}/documents/${id}`, { token })).body.status;
+  const push = async (id: string) => {
+    const res = await h.sendOps(numberedInvoice(tenantId, id));
+    expect(res.status).toBe(202);
+    // runOnce takes what is ready when it looks; on a busy machine a job can be left for a second pass.
+    await h.runJobs();
+    await h.runJobs();
+    return statusOf(res.body.document_id);
+  };
+  expect(await push('inv_p1')).toBe('synced');
+  provider.expireAccessTokens();
+  expect(await push('inv_p2')).toBe('synced');
+  await provider.between?.();
+  provider.revokeRefreshTokens();
+  provider.expireAccessTokens();
+  expect(await push('inv_p4')).toBe('held');
+  expect((await h.request('DELETE', `/v1/tenants/${tenantId}/connection`, { token })).status).toBe(204);
+}
+
+describe('provider calls, documents synced and token refreshes: Xero', () => {
   let h: Harness;
   let sb: XeroSandbox;
   let close: () => Promise<void>;
@@ -176,29 +238,76 @@ describe('provider calls, documents synced and token refreshes', () => {
     await close();
   });
 
-  it('counts every call the sandbox received, by operation and status', async () => {
+  it('counts every call the sandbox received, the OAuth and /connections calls too, by operation and status', async () => {
     const tenantId = `org_metrics_xero_${randomUUID().slice(0, 8)}`;
-    const { org, token } = await connectXero(h, sb, tenantId);
-    await h.request('PUT', `/v1/tenants/${tenantId}/defaults`, { token, body: { sales_invoice_account: '200', purchase_bill_account: '300' } });
     const before = await scrape(h);
-    const res = await h.sendOps(shippedInvoice({ tenantId, id: 'inv_px1' }));
-    await h.runJobs();
-    await h.runJobs();
-    expect((await h.request('GET', `/v1/tenants/${tenantId}/documents/${res.body.document_id}`, { token })).body.status).toBe('synced');
+    const { token } = await connectXero(h, sb, tenantId);
+    await h.request('PUT', `/v1/tenants/${tenantId}/defaults`, { token, body: { sales_invoice_account: '200', purchase_bill_account: '300' } });
+    expect(sb.connections()).toHaveLength(1);
+    await connectPushRefreshDisconnect(h, tenantId, token, { expireAccessTokens: () => sb.expireAccessTokens(), revokeRefreshTokens: () => sb.revokeRefreshTokens() });
+    // The revocation reached Xero: it forgets the connection (the sandbox logs no revocations).
+    expect(sb.connections()).toEqual([]);
     const after = await scrape(h);
 
-    const calls = sb.requests.filter((r) => r.tenantId === org.OrganisationID);
-    // Every Xero API call (the connect flow's GET /connections carries no organisation) went through callXero.
-    expect(total(after, 'ledgerport_provider_requests_total', { provider: 'xero' })).toBe(calls.length);
-    expect(delta(before, after, 'ledgerport_provider_requests_total', { provider: 'xero', operation: 'createInvoices', status: '200' })).toBe(1);
-    expect(delta(before, after, 'ledgerport_provider_request_duration_seconds_count', { provider: 'xero', operation: 'createInvoices' })).toBe(1);
+    expect(countedBy(after, 'xero')).toMatchObject({
+      'oauth_token 200': 1, 'connections 200': 1, 'oauth_refresh 200': 1, 'oauth_refresh 400': 1, 'oauth_revoke 200': 1, 'api 401': 2,
+    });
+    expect(countedBy(after, 'xero')).toEqual({ ...receivedBy(sb.requests, sb.tokenRequests, (path) => (path === '/connections' ? 'connections' : 'api')), 'oauth_revoke 200': 1 });
+    expect(delta(before, after, 'ledgerport_provider_requests_total', { provider: 'xero', operation: 'createInvoices', status: '200' })).toBe(2);
+    expect(delta(before, after, 'ledgerport_provider_request_duration_seconds_count', { provider: 'xero', operation: 'createInvoices' })).toBe(delta(before, after, 'ledgerport_provider_requests_total', { provider: 'xero', operation: 'createInvoices' }));
+    expect(delta(before, after, 'ledgerport_provider_request_duration_seconds_count', { provider: 'xero', operation: 'oauth_refresh' })).toBe(2);
     expect(total(after, 'ledgerport_provider_rate_limited_total')).toBe(0);
-    expect(total(after, 'ledgerport_documents', { status: 'synced' })).toBe(1);
+    // Refreshes by outcome, as before: one made, one refused.
+    expect(delta(before, after, 'ledgerport_token_refreshes_total', { provider: 'xero', outcome: 'refreshed' })).toBe(1);
+    expect(delta(before, after, 'ledgerport_token_refreshes_total', { provider: 'xero', outcome: 'needs_reauth' })).toBe(1);
+    expect(total(after, 'ledgerport_documents', { status: 'synced' })).toBe(2);
     expect(await scrapeText(h)).not.toContain(tenantId);
+  });
+});
 
-    const session = await openSession(h.ctx.providerDeps, h.ctx.services.providers.xero!, tenantId);
-    await session.refreshedAccessToken();
-    expect(delta(after, await scrape(h), 'ledgerport_token_refreshes_total', { provider: 'xero', outcome: 'refreshed' })).toBe(1);
+describe('provider calls, documents synced and token refreshes: QuickBooks', () => {
+  let p: Awaited<ReturnType<typeof quickBooksFixture>>;
+  beforeAll(async () => {
+    p = await quickBooksFixture();
+  });
+  afterAll(async () => {
+    await p.close();
+  });
+
+  it('counts every call the sandbox received, the OAuth and companyinfo calls too, each retry of intuit-oauth apart', async () => {
+    const tenantId = `org_metrics_qbo_${randomUUID().slice(0, 8)}`;
+    const { sb, h } = p;
+    const before = await scrape(h);
+    const { token, orgId } = await p.connect(tenantId);
+    expect((await h.request('PUT', `/v1/tenants/${tenantId}/defaults`, { token, body: p.defaults })).status).toBe(200);
+    await connectPushRefreshDisconnect(h, tenantId, token, {
+      expireAccessTokens: p.expireAccessTokens,
+      revokeRefreshTokens: p.revokeRefreshTokens,
+      // Intuit's token endpoint fails once: intuit-oauth tries again a second later, and that refresh succeeds.
+      between: async () => {
+        sb.failNext(1, { status: 503, path: /\/tokens\/bearer$/ });
+        p.expireAccessTokens();
+        const res = await h.sendOps(numberedInvoice(tenantId, 'inv_p3'));
+        await h.runJobs();
+        await h.runJobs();
+        expect((await h.request('GET', `/v1/tenants/${tenantId}/documents/${res.body.document_id}`, { token })).body.status).toBe('synced');
+      },
+    });
+    const after = await scrape(h);
+
+    expect(countedBy(after, 'quickbooks')).toMatchObject({
+      'oauth_token 200': 1, 'companyinfo 200': 1, 'oauth_refresh 200': 2, 'oauth_refresh 503': 1, 'oauth_refresh 400': 1, 'oauth_revoke 200': 1, 'api 401': 3,
+    });
+    // The sandbox logs the token calls its endpoint answered, not the failure injected in front of it: that one is added.
+    expect(countedBy(after, 'quickbooks')).toEqual({ ...receivedBy(sb.requests, sb.tokenRequests, (path) => (/\/companyinfo\//.test(path) ? 'companyinfo' : 'api')), 'oauth_refresh 503': 1 });
+    expect(sb.tokenRequests.filter((t) => t.grant_type === 'refresh_token').map((t) => t.status)).toEqual([200, 200, 400]);
+    expect(delta(before, after, 'ledgerport_provider_request_duration_seconds_count', { provider: 'quickbooks', operation: 'oauth_refresh' })).toBe(4);
+    expect(delta(before, after, 'ledgerport_provider_request_duration_seconds_count', { provider: 'quickbooks', operation: 'companyinfo' })).toBe(1);
+    expect(delta(before, after, 'ledgerport_token_refreshes_total', { provider: 'quickbooks', outcome: 'refreshed' })).toBe(2);
+    expect(delta(before, after, 'ledgerport_token_refreshes_total', { provider: 'quickbooks', outcome: 'needs_reauth' })).toBe(1);
+    const text = await scrapeText(h);
+    expect(text).not.toContain(tenantId);
+    expect(text).not.toContain(orgId);
   });
 });
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { migrate, readMigrations } from '../src/db/migrate.ts';
 import { createTestDatabase } from './helpers/db.ts';
 import { shippedInvoice } from './helpers/harness.ts';
+import { openTestPool } from './helpers/pool.ts';
 import { postSigned, startGatewayProcess } from './helpers/process.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -85,17 +86,20 @@ describe('the gateway as a process', () => {
     // Start from an empty database rather than the migrated template.
     await admin.query('drop schema public cascade; create schema public; drop schema graphile_worker cascade; drop schema if exists graphile_migrate cascade');
     await admin.end();
-    const pools = [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 2 }));
+    const pools = [0, 1].map(() => openTestPool(database.url, { max: 2 }));
     try {
-      const results = await Promise.all(pools.map((pool) => migrate(pool, pino({ level: 'silent' }))));
+      const results = await Promise.all(pools.map(({ pool }) => migrate(pool, pino({ level: 'silent' }))));
       expect(results.flatMap((r) => r.applied).sort()).toEqual((await readMigrations()).map((m) => m.name));
-      const check = await pools[0]!.query('select count(*)::int as n from ledgerport_migrations');
+      const check = await pools[0]!.pool.query('select count(*)::int as n from ledgerport_migrations');
       expect(check.rows[0].n).toBe((await readMigrations()).length);
-      const jobs = await pools[0]!.query(`select to_regclass('graphile_worker.jobs') is not null as ok`);
+      const jobs = await pools[0]!.pool.query(`select to_regclass('graphile_worker.jobs') is not null as ok`);
       expect(jobs.rows[0].ok).toBe(true);
     } finally {
-      await Promise.all(pools.map((pool) => pool.end()));
+      // Every socket closed before the forced drop, so no backend is terminated under a live connection.
+      await Promise.all(pools.map((p) => p.close()));
       await database.drop();
     }
+    // Last, so that a failure above is reported as itself.
+    expect(pools.flatMap((p) => p.errors())).toEqual([]);
   });
 });

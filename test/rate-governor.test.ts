@@ -197,3 +197,89 @@ describe('rate governor', () => {
     expect(rows[0]!.n).toBe(2);
   });
 });
+
+/*
+ * paceDelayMs reads the calls in the database with the database clock (RateGovernorOptions.now
+ * only budgets acquire()'s waiting), so "later" is shown here by calls recorded further back.
+ */
+describe('rate governor paceDelayMs', () => {
+  it('is 0 for a fresh key, and for a key without a per-minute limit however much is spent', async () => {
+    expect(await governor.paceDelayMs([rateKey({ perMinute: 60 })])).toBe(0);
+    const noMinute = rateKey({ concurrent: 5, perDay: 100 });
+    await insertCalls(noMinute.key, [1_000], 90);
+    expect(await governor.paceDelayMs([noMinute])).toBe(0);
+  });
+
+  it('is 0 while less than half the minute is spent; from half, spaces what is left until the oldest call leaves', async () => {
+    const k = rateKey({ perMinute: 60 });
+    await insertCalls(k.key, [1_000], 29);
+    expect(await governor.paceDelayMs([k])).toBe(0);
+    await insertCalls(k.key, [1_000]);
+    // 30 left for the 60 s until the oldest (1 s old) leaves the 61 s window: one every 2 s,
+    // the next 2 s after the latest call, which was 1 s ago.
+    const half = await governor.paceDelayMs([k]);
+    expect(half).toBeGreaterThan(500);
+    expect(half).toBeLessThanOrEqual(1_000);
+
+    // 10 left over the 51 s until the 10 s old call leaves: 5.1 s apart, the latest 1 s ago.
+    const most = rateKey({ perMinute: 60 });
+    await insertCalls(most.key, [10_000], 40);
+    await insertCalls(most.key, [1_000], 10);
+    const delay = await governor.paceDelayMs([most]);
+    expect(delay).toBeGreaterThan(3_500);
+    expect(delay).toBeLessThanOrEqual(4_100);
+    // Advisory: asking counts no call.
+    expect((await governor.usage(most.key)).lastMinute).toBe(50);
+  });
+
+  it('shrinks as the window moves on, to 0, and forgets calls that have left it', async () => {
+    // The same 30 calls of 60, seen 1 s, 1.5 s and 2 s after they were made.
+    const delays: number[] = [];
+    for (const age of [1_000, 1_500, 2_000]) {
+      const k = rateKey({ perMinute: 60 });
+      await insertCalls(k.key, [age], 30);
+      delays.push(await governor.paceDelayMs([k]));
+    }
+    expect(delays[0]).toBeGreaterThan(delays[1]!);
+    expect(delays[1]).toBeGreaterThan(0);
+    expect(delays[2]).toBe(0);
+
+    // And as the database clock itself moves on.
+    const k = rateKey({ perMinute: 60 });
+    await insertCalls(k.key, [0], 30);
+    const before = await governor.paceDelayMs([k]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = await governor.paceDelayMs([k]);
+    expect(before - after).toBeGreaterThanOrEqual(290);
+
+    // Past the 61 s window calls no longer count towards the share.
+    const gone = rateKey({ perMinute: 60 });
+    await insertCalls(gone.key, [61_500], 40);
+    await insertCalls(gone.key, [1_000], 20);
+    expect(await governor.paceDelayMs([gone])).toBe(0);
+  });
+
+  it('counts only the last minute of a key that also has a per-day limit', async () => {
+    // A per-day key keeps a day of calls (for perDay); 40 of them 10 minutes ago are not this minute's.
+    const k = rateKey({ perMinute: 60, perDay: 5_000 });
+    await insertCalls(k.key, [600_000], 40);
+    await insertCalls(k.key, [1_000], 10);
+    expect(await governor.paceDelayMs([k])).toBe(0);
+    expect(await governor.usage(k.key)).toMatchObject({ lastMinute: 10, lastDay: 50 });
+    // From half of this minute it paces, as a key without perDay does.
+    await insertCalls(k.key, [1_000], 20);
+    expect(await governor.paceDelayMs([k])).toBeGreaterThan(0);
+  });
+
+  it('is the longest of several keys, in either order', async () => {
+    const org = rateKey({ concurrent: 5, perMinute: 60, perDay: 5_000 });
+    const app = rateKey({ perMinute: 10 });
+    await insertCalls(org.key, [1_000], 30); // about 1 s
+    await insertCalls(app.key, [1_000], 5); // 5 left over 60 s: 12 s apart, so about 11 s
+    for (const keys of [[org, app], [app, org]]) {
+      const delay = await governor.paceDelayMs(keys);
+      expect(delay).toBeGreaterThan(10_000);
+      expect(delay).toBeLessThanOrEqual(11_000);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatTotal, type TotalsDocument } from '../src/documents/totals.ts';
 import { addJobs } from '../src/jobs.ts';
 import { requestedBill, shippedInvoice } from './helpers/harness.ts';
 import { clockedQuickBooks, clockedXero, runJobsNow, type ClockedFixture } from './helpers/clocked-providers.ts';
@@ -173,6 +174,40 @@ describe.each([
     const bare = await post({}, { tenantId: 't_recon_bare', token: await p.h.token('t_recon_bare') });
     expect(bare.status).toBe(409);
     expect(bare.body.error.code).toBe('not_connected');
+  });
+
+  it('compares totals to the unit, no tolerance per line: a copy as sent agrees, one cent more at the provider is a finding', async () => {
+    const cents = 't_recon_cents';
+    const { token: centsToken, orgId: centsOrg } = await p.connect(cents);
+    const withLines = (id: string, lines: unknown[]) => {
+      const event = shippedInvoice({ tenantId: cents, id, lines }) as { data: { invoice: Record<string, unknown> } };
+      Object.assign(event.data.invoice, { number: id.toUpperCase(), reference: `SO-${id}` });
+      return event;
+    };
+    // Every line rounds: 0.125 → 0.13 (tax 0.026 → 0.03), 3 × 0.3333 → 1.00 (0.20), 2 × 45.455 → 90.91 at 5% (4.5455 → 4.55).
+    const exactLines = [
+      { description: 'Washer', quantity: '1', unit_price: '0.125', tax_rate: '20' },
+      { description: 'Nut', quantity: '3', unit_price: '0.3333', tax_rate: '20' },
+      { description: 'Bracket', quantity: '2', unit_price: '45.455', tax_rate: '5' },
+    ];
+    // 29.99 + 6.00 of VAT (5.998) and a free line: 35.99, two lines (the old tolerance was 1.5 cents).
+    const centLines = [
+      { description: 'Widget', quantity: '1', unit_price: '29.99', tax_rate: '20' },
+      { description: 'Sample', quantity: '1', unit_price: '0.00', tax_rate: '20' },
+    ];
+    const [exact, cent] = await push(cents, centsToken, [withLines('inv_exact', exactLines), withLines('inv_cent', centLines)], p.defaults({ approved: true }));
+    // At the provider the first line becomes 3 × 10.00 at 20%: 36.00, one cent more than Ledgerport sent.
+    await p.atProvider.changeTotal(cents, centsOrg, (await doc(cent!)).provider_id!);
+
+    const result = await reconcile(cents, centsToken);
+    expect(result.status).toBe('succeeded');
+    const totalFindings = result.findings.filter((f: { type: string }) => f.type === 'total_differs');
+    expect(totalFindings).toEqual([expect.objectContaining({ document_id: cent, number: 'INV_CENT', expected: { total: '35.99' }, actual: { total: '36.00' } })]);
+    // The expected total is the platform's (documents/totals.ts), and the copy as sent agrees with it to the cent.
+    const source = (await doc(cent!)).source as unknown as TotalsDocument;
+    expect(formatTotal(source)).toBe('35.99');
+    expect(result.findings.filter((f: { document_id: string }) => f.document_id === exact)).not.toContainEqual(expect.objectContaining({ type: 'total_differs' }));
+    expect(formatTotal((await doc(exact!)).source as unknown as TotalsDocument)).toBe('96.82');
   });
 
   it('runs on the schedule the posting defaults ask for, once a day', async () => {

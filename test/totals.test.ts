@@ -9,11 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentKind } from '../src/db/schema.ts';
 import { BUILT_IN_DEFAULTS, type PostingDefaults } from '../src/documents/posting-defaults.ts';
 import { currencyDecimals, documentTotals, formatTotal, formatUnits, parseDecimal, rescale, type TotalsDocument } from '../src/documents/totals.ts';
+import { xeroInvoiceRows } from '../src/exports/xero-invoice-template.ts';
 import { CreditNote, SalesInvoice, SupplierBill } from '../src/ingest/ops-envelope.ts';
 import { toQuickBooksDocument } from '../src/providers/quickbooks/mapping.ts';
 import { toXeroCreditNote, toXeroInvoice, type XeroInvoiceModel } from '../src/providers/xero/mapping.ts';
 import type { XeroTaxRate } from '../src/providers/xero/tax.ts';
-import type { DocumentToPush } from '../src/providers/types.ts';
+import type { DocumentToPush, ProviderDocument } from '../src/providers/types.ts';
+import { decimalString as asProviderTotal } from '../src/providers/xero/batch-common.ts';
+import { compareDocument } from '../src/sync/reconcile/compare.ts';
 import { createClock } from '../src/sandbox/shared/clock.ts';
 import { computeTransaction } from '../src/sandbox/quickbooks/transactions.ts';
 import { createStore as createQuickBooksStore, table, type CompanyState } from '../src/sandbox/quickbooks/store.ts';
@@ -76,6 +79,20 @@ function sameAmount(a: string | number, b: string | number): boolean {
   const y = parseDecimal(b);
   const places = Math.max(x.scale, y.scale);
   return rescale(x.n, x.scale, places) === rescale(y.n, y.scale, places);
+}
+
+/**
+ * The reconciliation's total_differs findings (src/sync/reconcile/) for this document when the
+ * provider holds `total` (a number, read back as the providers' readers write it: 2 places).
+ */
+function totalFindings(provider: 'xero' | 'quickbooks', kind: DocumentKind, source: Source, total: number) {
+  const numbered = kind as 'sales_invoice' | 'supplier_bill' | 'credit_note';
+  const held: ProviderDocument = {
+    providerId: 'p-1', kind: numbered, number: null, reference: null, contactName: null, issueDate: null, currency: source.currency,
+    total: asProviderTotal(total), status: 'AUTHORISED', state: 'open', updatedAt: null,
+  };
+  const pushed = { id: 'doc', kind: numbered, status: 'synced' as const, providerId: 'p-1', providerNumber: null, source, taxTreatment: XERO_DEFAULTS.tax_treatment, syncedAt: null };
+  return compareDocument(pushed, [held], { taxByTreatment: provider === 'xero' }).filter((f) => f.type === 'total_differs');
 }
 
 type Outcome =
@@ -233,6 +250,41 @@ describe('tricky documents at Xero and QuickBooks', () => {
   });
 });
 
+describe('the reconciliation and the export use the platform total', () => {
+  it('a copy as sent agrees to the unit, a rounding line included; one cent more or less is a finding, however many lines', () => {
+    const jpy = invoice('r1', 'JPY', 'exclusive', [line('3', '333.5', '20')]);
+    const gbp = invoice('r2', 'GBP', 'exclusive', [line('1', '29.99', '20'), ...Array.from({ length: 9 }, () => line('1', '0.125', '20'))]);
+    for (const [provider, through] of [['xero', throughXero], ['quickbooks', throughQuickBooks]] as const) {
+      for (const doc of [jpy, gbp]) {
+        const sent = through('sales_invoice', doc);
+        if (sent.kind !== 'sent') throw new Error(`${provider} refused ${String(doc.id)}`);
+        expect(totalFindings(provider, 'sales_invoice', doc, sent.total), `${provider} ${doc.currency}`).toEqual([]);
+        for (const cent of [0.01, -0.01]) {
+          expect(totalFindings(provider, 'sales_invoice', doc, sent.total + cent), `${provider} ${doc.currency} ${cent}`).toEqual([
+            expect.objectContaining({ expected: { total: formatTotal(doc) }, actual: { total: asProviderTotal(sent.total + cent) } }),
+          ]);
+        }
+      }
+    }
+    // Xero: 1201 with a rounding line of 0.40 (the old calculation expected 1200.60); the GBP one: 35.99 + 9 × (0.13 + 0.03) = 37.43.
+    expect(formatTotal(jpy)).toBe('1201');
+    expect(formatTotal(gbp)).toBe('37.43');
+    expect(xeroInvoiceRows({ kind: 'sales_invoice', sourceId: 'r1', source: jpy, defaults: XERO_DEFAULTS }).map((r) => [r.TaxAmount, r.Total])).toEqual([['200', '1201']]);
+  });
+
+  it('a line sent without a rate: Xero posts it at the organisation’s standard rate, which the reconciliation does not know, so it claims no total; QuickBooks posts it at 0%', () => {
+    const doc = invoice('r3', 'GBP', 'exclusive', [line('1', '10.00', '20'), line('1', '5.00')]);
+    const xero = throughXero('sales_invoice', doc);
+    expect(xero).toMatchObject({ kind: 'sent', total: 18 });
+    expect(totalFindings('xero', 'sales_invoice', doc, 18)).toEqual([]);
+    expect(totalFindings('xero', 'sales_invoice', doc, 18.01)).toEqual([]);
+    const qbo = throughQuickBooks('sales_invoice', doc);
+    expect(qbo).toMatchObject({ kind: 'sent', total: 17 });
+    expect(totalFindings('quickbooks', 'sales_invoice', doc, 17)).toEqual([]);
+    expect(totalFindings('quickbooks', 'sales_invoice', doc, 17.01)).toHaveLength(1);
+  });
+});
+
 describe('end to end: refused before anything is sent, or posted to the unit', () => {
   let xero: { h: Harness; sb: XeroSandbox; close: () => Promise<void> };
   let qbo: ProviderFixture & { sb: QuickBooksSandbox };
@@ -365,7 +417,7 @@ describe('property: 10,000 documents total the same at the platform, Xero and Qu
     const collapsed = { xero: 0, quickbooks: 0 };
     const isCollapsed = (l: { description: string }) => / \(.+ × .+\)$/.test(l.description);
 
-    const check = (provider: 'xero' | 'quickbooks', outcome: Outcome, source: Source, platformTotal: string) => {
+    const check = (provider: 'xero' | 'quickbooks', outcome: Outcome, kind: DocumentKind, source: Source, platformTotal: string) => {
       const places = currencyDecimals(source.currency);
       if (outcome.kind === 'refused') {
         // Only a total the provider's 2 decimals cannot hold is refused here (a rounding account is set).
@@ -387,6 +439,10 @@ describe('property: 10,000 documents total the same at the platform, Xero and Qu
         return;
       }
       expect(sameAmount(outcome.total, platformTotal), `${provider} totals ${outcome.total}, the platform ${platformTotal} ${source.currency}`).toBe(true);
+      // The reconciliation expects exactly what the provider holds: no finding, and a finding for a cent either way.
+      expect(totalFindings(provider, kind, source, outcome.total), `${provider}: reconciliation of ${outcome.total} ${source.currency}`).toEqual([]);
+      expect(totalFindings(provider, kind, source, outcome.total + 0.01)).toHaveLength(1);
+      expect(totalFindings(provider, kind, source, outcome.total - 0.01)).toHaveLength(1);
       if (outcome.adjustment) {
         // Only currencies whose minor unit is not the providers' 2 decimals need a rounding line.
         expect(places).not.toBe(2);
@@ -400,9 +456,11 @@ describe('property: 10,000 documents total the same at the platform, Xero and Qu
           expect(v.safeParse(SCHEMA[kind], source).success).toBe(true);
           const platformTotal = formatTotal(source);
           const xero = throughXero(kind, source);
-          check('xero', xero, source, platformTotal);
+          check('xero', xero, kind, source, platformTotal);
           const qbo = throughQuickBooks(kind, source);
-          check('quickbooks', qbo, source, platformTotal);
+          check('quickbooks', qbo, kind, source, platformTotal);
+          // The CSV export's Total is the platform's too (the defaults post each line at its own rate).
+          expect(xeroInvoiceRows({ kind, sourceId: 'gen', source, defaults: XERO_DEFAULTS })[0]!.Total).toBe(platformTotal);
           documents++;
           lineCount += source.lines.length;
           if (xero.kind === 'sent') collapsed.xero += xero.lines.filter(isCollapsed).length;

@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
 import { benchDatabaseUrl } from '../lib/options.ts';
+import { loadTenants, parseLoadSpec, type LoadSpec } from './load.ts';
 
 export interface LatencyOptions {
   readonly databaseUrl: string;
-  /** Webhooks per second, one phase each, each phase for its own organisation. */
-  readonly rates: readonly number[];
+  /** One phase each: webhooks per second over organisations of the phase's own. */
+  readonly rates: readonly LoadSpec[];
   readonly seconds: number;
-  readonly debounceMs: number;
+  /** PUSH_DEBOUNCE_MS for the gateway; undefined: the gateway's own default. */
+  readonly debounceMs: number | undefined;
   readonly customers: number;
   readonly workerConcurrency: number;
   readonly maxSeconds: number;
@@ -18,9 +20,11 @@ export interface LatencyOptions {
 }
 
 const USAGE = `usage: node bench/latency.ts [options]
-  --rates LIST           webhooks per second, one phase each, each for its own Xero organisation (default 1,10)
+  --rates LIST           one phase each, each with organisations of its own (default 1,10,10x50):
+                         RATE: webhooks per second to one Xero organisation;
+                         RATExORGS: RATE per second in total, round-robin over ORGS organisations
   --seconds N            length of each phase (default 60)
-  --debounce-ms N        gateway PUSH_DEBOUNCE_MS for this measurement (default 0; the gateway's default is 1000)
+  --debounce-ms N        gateway PUSH_DEBOUNCE_MS (default: not set, so the gateway's own default)
   --customers N          customers the invoices are spread over; their contacts are created before measuring (default 10)
   --worker-concurrency N gateway WORKER_CONCURRENCY (default 8)
   --database-url URL     PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres);
@@ -43,9 +47,9 @@ export function readLatencyOptions(argv: string[]): LatencyOptions {
       args: argv,
       strict: true,
       options: {
-        rates: { type: 'string', default: '1,10' },
+        rates: { type: 'string', default: '1,10,10x50' },
         seconds: { type: 'string', default: '60' },
-        'debounce-ms': { type: 'string', default: '0' },
+        'debounce-ms': { type: 'string' },
         customers: { type: 'string', default: '10' },
         'worker-concurrency': { type: 'string', default: '8' },
         'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
@@ -61,11 +65,10 @@ export function readLatencyOptions(argv: string[]): LatencyOptions {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
-    const rates = values.rates.split(',').map((r) => {
-      const n = Number(r);
-      if (!(n > 0 && n <= 200)) throw new Error(`--rates must be numbers between 0 and 200 (got "${r}")`);
-      return n;
-    });
+    const rates = values.rates.split(',').map(parseLoadSpec);
+    const tenants = rates.map((r) => loadTenants(r)[0]);
+    const twice = rates.find((_, i) => tenants.indexOf(tenants[i]) !== i);
+    if (twice) throw new Error(`--rates names ${twice.text} twice (its organisations would be shared)`);
     const gatewayEnv: Record<string, string> = {};
     for (const pair of values['gateway-env'].split(/\s+/).filter(Boolean)) {
       const eq = pair.indexOf('=');
@@ -76,7 +79,7 @@ export function readLatencyOptions(argv: string[]): LatencyOptions {
       databaseUrl: benchDatabaseUrl(values['database-url']),
       rates,
       seconds: whole('seconds', values.seconds),
-      debounceMs: whole('debounce-ms', values['debounce-ms'], 0),
+      debounceMs: values['debounce-ms'] === undefined ? undefined : whole('debounce-ms', values['debounce-ms'], 0),
       customers: whole('customers', values.customers),
       workerConcurrency: whole('worker-concurrency', values['worker-concurrency']),
       maxSeconds: whole('max-seconds', values['max-seconds']),

@@ -105,9 +105,12 @@ export interface paths {
          *
          *     **Order of checks.** The signature is verified first, over the raw body bytes (401 on
          *     failure), then the `webhook-id` length (400 `invalid_webhook_id`), then the body is decoded
-         *     as UTF-8 JSON (400 `malformed_json`), refused if it contains a `\u0000` escape (400
-         *     `invalid_characters`: PostgreSQL cannot store NUL) and validated (400 `validation_failed`,
-         *     with one `{path, message}` per problem). Bodies over 1 MiB are rejected with 413 before any of this.
+         *     as UTF-8 JSON (400 `malformed_json`), refused if it nests more than 64 levels deep or holds
+         *     a number of more than 1,000 characters or with an exponent beyond ±1,000 (400
+         *     `validation_failed`, one issue with path `""`), refused if a string or key holds NUL or a
+         *     lone surrogate (400 `invalid_characters`: PostgreSQL can store neither) and validated (400
+         *     `validation_failed`, with one `{path, message}` per problem); see "Request bodies" above.
+         *     Bodies over 1 MiB are rejected with 413 before any of this.
          *
          *     **Durable before acknowledged.** A 2xx is sent only after the delivery, its document and
          *     the document's routing job are committed in one PostgreSQL transaction. Concurrent
@@ -194,9 +197,11 @@ export interface paths {
          *     body bytes**, keyed with `XERO_WEBHOOK_KEY`, compared in constant time. It is checked
          *     before the body is parsed: a missing or wrong signature, or no key configured on this
          *     gateway, is a bare `401` with **no body**. Then the body is decoded as UTF-8 JSON (`400
-         *     malformed_json`) and validated as Xero's payload (`400 validation_failed`, with one
-         *     `{path, message}` per problem). Bodies over 1 MiB are rejected with 413 before any of
-         *     this.
+         *     malformed_json`), checked against the limits every JSON body has (64 levels of nesting,
+         *     numbers of at most 1,000 characters: `400 validation_failed`; no NUL or lone surrogate in
+         *     a string or key: `400 invalid_characters`; see "Request bodies" above) and validated as
+         *     Xero's payload (`400 validation_failed`, with one `{path, message}` per problem). Bodies
+         *     over 1 MiB are rejected with 413 before any of this.
          *
          *     **Intent to receive.** Xero checks a new subscription by sending correctly and wrongly
          *     signed payloads with an empty `events` list and expects exactly `200` and `401`, with no
@@ -250,9 +255,12 @@ export interface paths {
          *     bytes**, keyed with `QBO_WEBHOOK_VERIFIER_TOKEN`, compared in constant time. It is
          *     checked before the body is parsed: a missing or wrong signature, or no verifier token
          *     configured on this gateway, is a bare `401` with **no body**. Then the body is decoded
-         *     as UTF-8 JSON (`400 malformed_json`) and validated as one of Intuit's two payload
-         *     formats (`400 validation_failed`, with one `{path, message}` per problem). Bodies over
-         *     1 MiB are rejected with 413 before any of this.
+         *     as UTF-8 JSON (`400 malformed_json`), checked against the limits every JSON body has (64
+         *     levels of nesting, numbers of at most 1,000 characters: `400 validation_failed`; no NUL
+         *     or lone surrogate in a string or key: `400 invalid_characters`; see "Request bodies"
+         *     above) and validated as one of Intuit's two payload formats (`400 validation_failed`,
+         *     with one `{path, message}` per problem). Bodies over 1 MiB are rejected with 413 before
+         *     any of this.
          *
          *     **Both formats.** The legacy `{"eventNotifications": [...]}` object (one notification
          *     per realm, each with its `dataChangeEvent.entities`) and the CloudEvents JSON array
@@ -477,7 +485,7 @@ export interface paths {
          *     and schedules a push at once. A document that has no posting-defaults snapshot yet takes
          *     the tenant's current defaults as its snapshot (kept for every later retry). A document
          *     still waiting for another one to be synced is held again when its push is prepared. No
-         *     request body is read.
+         *     request body is read, but one over 1 MiB is refused first (`413`).
          *
          *     Only a `held` document can be pushed (`409 not_pushable`, with its current `status` in
          *     `details`), and only while the tenant's connection is `connected` (`409
@@ -513,7 +521,7 @@ export interface paths {
          *     at once. The retry uses the **same posting-defaults snapshot** the document was first
          *     queued with (`defaults_snapshot`), not the tenant's current defaults, and the current
          *     source version. It is a new provider request, so it never replays the old failure.
-         *     No request body is read.
+         *     No request body is read, but one over 1 MiB is refused first (`413`).
          *
          *     Only a `failed` document can be retried (`409 not_failed`, with its current `status` in
          *     `details`), and only while the tenant's connection is `connected` (`409 not_connected`).
@@ -890,7 +898,8 @@ export interface paths {
          *     `already_running: true`, and nothing new is queued.
          *
          *     Order of checks: the query (400), the tenant (404), the connection (`409
-         *     not_connected` unless it is `connected`). No request body is read.
+         *     not_connected` unless it is `connected`). No request body is read, but one over 1 MiB
+         *     is refused before any of these (`413`).
          */
         post: operations["startContactImport"];
         delete?: never;
@@ -933,7 +942,8 @@ export interface paths {
          *     with `already_running: true`.
          *
          *     Order of checks: the query (400), the tenant (404), the connection (`409
-         *     not_connected` unless it is `connected`). No request body is read.
+         *     not_connected` unless it is `connected`). No request body is read, but one over 1 MiB
+         *     is refused before any of these (`413`).
          */
         post: operations["startPurchaseOrderImport"];
         delete?: never;
@@ -1312,7 +1322,8 @@ export interface paths {
          *       defaults' `tax_treatment`), or `Standard Rate` / `Reduced Rate` when the line has no
          *       rate. Rename them to the organisation's tax rate names when importing.
          *     * `TaxAmount` (per line) and `Total` (per document, on each of its lines) are computed in
-         *       whole cents, rounding each line half away from zero; empty when a line's rate is not
+         *       the currency's minor unit (cents, whole yen, fils to three places), rounding each line
+         *       half away from zero, as the providers do; empty when a line's rate is not
          *       known (for `Total`, only with exclusive amounts).
          *
          *     **Encoding.** UTF-8, no byte order mark, CRLF line ends, RFC 4180 quoting (a field with a
@@ -1392,7 +1403,11 @@ export interface components {
             path: string;
             message: string;
         };
-        /** @description `validation_failed` (400): the input does not match its schema; one issue per problem. */
+        /**
+         * @description `validation_failed` (400): the input does not match its schema, one issue per problem; or
+         *     a JSON body nests more than 64 levels deep or holds a number of more than 1,000
+         *     characters or with an exponent beyond ±1,000, one issue with path `""`.
+         */
         ValidationFailedError: components["schemas"]["ErrorEnvelope"] & {
             error?: {
                 /** @constant */
@@ -1400,6 +1415,11 @@ export interface components {
                 details: components["schemas"]["ValidationIssue"][];
             };
         };
+        /**
+         * @description `malformed_json` (400): the body is not UTF-8 JSON. `invalid_characters` (400): a string or
+         *     object key holds NUL (`\u0000`) or a lone surrogate (a `\ud800`–`\udfff` escape that is
+         *     not half of a high-then-low pair), neither of which PostgreSQL can store.
+         */
         MalformedJsonError: components["schemas"]["ErrorEnvelope"] & {
             error?: {
                 /** @enum {unknown} */
@@ -1414,7 +1434,11 @@ export interface components {
                 details?: never;
             };
         };
-        /** @description A 400 from the ops webhook other than `validation_failed`. */
+        /**
+         * @description A 400 from the ops webhook other than `validation_failed`: `malformed_json` (not UTF-8
+         *     JSON), `invalid_webhook_id` (longer than 255 characters) or `invalid_characters` (a string
+         *     or object key holds NUL or a lone surrogate, neither of which PostgreSQL can store).
+         */
         WebhookBadRequestError: components["schemas"]["ErrorEnvelope"] & {
             error?: {
                 /** @enum {unknown} */
@@ -1548,7 +1572,12 @@ export interface components {
                 details?: never;
             };
         };
-        /** @description `malformed_json` (400): a correctly signed provider webhook delivery (Xero or QuickBooks) whose body is not UTF-8 JSON; `invalid_characters` (400): it holds a NUL (`\u0000`), which PostgreSQL cannot store. */
+        /**
+         * @description `malformed_json` (400): a correctly signed provider webhook delivery (Xero or QuickBooks)
+         *     whose body is not UTF-8 JSON; `invalid_characters` (400): a string or object key in it
+         *     holds NUL (`\u0000`) or a lone surrogate (a `\ud800`–`\udfff` escape that is not half of
+         *     a high-then-low pair), neither of which PostgreSQL can store.
+         */
         ProviderWebhookMalformedJsonError: components["schemas"]["ErrorEnvelope"] & {
             error?: {
                 /** @enum {unknown} */
@@ -3025,7 +3054,12 @@ export interface components {
                 "application/json": components["schemas"]["RouteNotFoundError"];
             };
         };
-        /** @description `payload_too_large`: the body exceeds 1 MiB (1,048,576 bytes). */
+        /**
+         * @description `payload_too_large`: the body exceeds 1 MiB (1,048,576 bytes), by its `Content-Length` or,
+         *     sent chunked, as counted. Checked before routing and before the token or signature, so
+         *     it is the answer on every operation but `GET` (with or without a request body), whatever
+         *     the credentials (see "Request bodies" above).
+         */
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3251,9 +3285,10 @@ export interface operations {
                 };
             };
             /**
-             * @description `malformed_json` (the body is not UTF-8 JSON), `invalid_characters` (a `\u0000`
-             *     escape in the body), `validation_failed` (with `details`) or `invalid_webhook_id`
-             *     (longer than 255 characters).
+             * @description `malformed_json` (the body is not UTF-8 JSON), `invalid_characters` (a NUL or a lone
+             *     surrogate in a string or key), `validation_failed` (with `details`; also for nesting
+             *     deeper than 64 levels or a number over 1,000 characters or with an exponent beyond
+             *     ±1,000) or `invalid_webhook_id` (longer than 255 characters).
              */
             400: {
                 headers: {
@@ -3314,7 +3349,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `malformed_json` (the body is not UTF-8 JSON) or `validation_failed` (with `details`): correctly signed, but not a Xero webhook payload. */
+            /**
+             * @description Correctly signed, but not a Xero webhook payload: `malformed_json` (the body is not
+             *     UTF-8 JSON), `invalid_characters` (a NUL or a lone surrogate in a string or key) or
+             *     `validation_failed` (with `details`; also for nesting deeper than 64 levels or a
+             *     number over 1,000 characters or with an exponent beyond ±1,000).
+             */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3368,7 +3408,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `malformed_json` (the body is not UTF-8 JSON) or `validation_failed` (with `details`): correctly signed, but not a QuickBooks webhook payload in either format. */
+            /**
+             * @description Correctly signed, but not a QuickBooks webhook payload in either format:
+             *     `malformed_json` (the body is not UTF-8 JSON), `invalid_characters` (a NUL or a lone
+             *     surrogate in a string or key) or `validation_failed` (with `details`; also for nesting
+             *     deeper than 64 levels or a number over 1,000 characters or with an exponent beyond
+             *     ±1,000).
+             */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3631,7 +3677,12 @@ export interface operations {
                     "application/json": components["schemas"]["TenantPostingDefaults"];
                 };
             };
-            /** @description `malformed_json` (not UTF-8 JSON), `invalid_characters` (a NUL in a string) or `validation_failed` (with `details`). */
+            /**
+             * @description `malformed_json` (not UTF-8 JSON), `invalid_characters` (a NUL or a lone surrogate in
+             *     a string or key) or `validation_failed` (with `details`; also for nesting deeper than
+             *     64 levels or a number over 1,000 characters or with an exponent beyond ±1,000). See
+             *     "Request bodies" above.
+             */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3721,6 +3772,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotPushableError"] | components["schemas"]["NotConnectedError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3790,6 +3842,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFailedError"] | components["schemas"]["NotConnectedError"] | components["schemas"]["IdempotencyKeyReusedError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3841,8 +3894,10 @@ export interface operations {
             /**
              * @description `validation_failed` (the `Idempotency-Key` header is empty or longer than 255
              *     characters; or the body: an unknown `kind`, `ids` empty, too long or holding
-             *     something that is not a UUID, an unknown field), `malformed_json` (not UTF-8 JSON) or
-             *     `invalid_characters` (a NUL in a string).
+             *     something that is not a UUID, an unknown field; nesting deeper than 64 levels or a
+             *     number over 1,000 characters or with an exponent beyond ±1,000), `malformed_json`
+             *     (not UTF-8 JSON) or `invalid_characters` (a NUL or a lone surrogate in a string or
+             *     key). See "Request bodies" above.
              */
             400: {
                 headers: {
@@ -3908,7 +3963,12 @@ export interface operations {
                     "application/json": components["schemas"]["DocumentSummary"];
                 };
             };
-            /** @description `malformed_json` (not UTF-8 JSON), `invalid_characters` (a NUL in a string) or `validation_failed` (with `details`). */
+            /**
+             * @description `malformed_json` (not UTF-8 JSON), `invalid_characters` (a NUL or a lone surrogate in
+             *     a string or key) or `validation_failed` (with `details`; also for nesting deeper than
+             *     64 levels or a number over 1,000 characters or with an exponent beyond ±1,000). See
+             *     "Request bodies" above.
+             */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3963,7 +4023,12 @@ export interface operations {
                     "application/json": components["schemas"]["AuthorizeStarted"];
                 };
             };
-            /** @description `malformed_json` (not UTF-8 JSON), `invalid_characters` (a NUL in a string) or `validation_failed` (with `details`). */
+            /**
+             * @description `malformed_json` (not UTF-8 JSON), `invalid_characters` (a NUL or a lone surrogate in
+             *     a string or key) or `validation_failed` (with `details`; also for nesting deeper than
+             *     64 levels or a number over 1,000 characters or with an exponent beyond ±1,000). See
+             *     "Request bodies" above.
+             */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4053,7 +4118,12 @@ export interface operations {
                     "application/json": components["schemas"]["Connection"];
                 };
             };
-            /** @description `malformed_json` (not UTF-8 JSON), `invalid_characters` (a NUL in a string) or `validation_failed` (with `details`). */
+            /**
+             * @description `malformed_json` (not UTF-8 JSON), `invalid_characters` (a NUL or a lone surrogate in
+             *     a string or key) or `validation_failed` (with `details`; also for nesting deeper than
+             *     64 levels or a number over 1,000 characters or with an exponent beyond ±1,000). See
+             *     "Request bodies" above.
+             */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4114,6 +4184,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConnectionNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4153,6 +4224,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["TenantNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4191,6 +4263,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4234,6 +4307,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4267,6 +4341,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4359,6 +4434,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["TenantNotFound"];
             409: components["responses"]["NotConnected"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4403,6 +4479,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["TenantNotFound"];
             409: components["responses"]["NotConnected"];
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4842,7 +4919,12 @@ export interface operations {
                     "application/json": components["schemas"]["Reconciliation"];
                 };
             };
-            /** @description `validation_failed` (an unknown field or kind, a date that is not YYYY-MM-DD, `to` before `from`), `malformed_json` or `invalid_characters`. */
+            /**
+             * @description `validation_failed` (an unknown field or kind, a date that is not YYYY-MM-DD, `to`
+             *     before `from`; nesting deeper than 64 levels or a number over 1,000 characters or with
+             *     an exponent beyond ±1,000), `malformed_json` (not UTF-8 JSON) or `invalid_characters`
+             *     (a NUL or a lone surrogate in a string or key). See "Request bodies" above.
+             */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

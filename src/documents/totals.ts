@@ -171,6 +171,42 @@ export function documentTotals(doc: TotalsDocument, options: TotalsOptions = {})
     : { places, lines, subtotal: sumAmounts, tax, total: sumAmounts + tax };
 }
 
+export interface PartialTotals {
+  /** Decimal places of every figure here (units of 10^−places). */
+  readonly places: number;
+  /** `tax` undefined: the line's rate is not known (or cannot apply). */
+  readonly lines: readonly { readonly amount: bigint; readonly tax: bigint | undefined }[];
+  /** Undefined when exclusive amounts have a line whose tax is not known; inclusive and untaxed totals never depend on it. */
+  readonly total: bigint | undefined;
+}
+
+/** Whether `rate` percent can be applied to amounts given as `amountsAre` (−100% cannot be contained in an amount). */
+export function rateApplies(rate: string | number, amountsAre: AmountsAre): boolean {
+  if (amountsAre !== 'inclusive') return true;
+  const r = parseDecimal(rate);
+  return 100n * pow10(r.scale) + r.n !== 0n;
+}
+
+/**
+ * documentTotals for a caller that does not know every line's posted rate (`rateOf` answers
+ * undefined: e.g. the provider's standard rate for a line sent without one): the same figures
+ * wherever they do not depend on an unknown rate, undefined where they do. A rate that cannot
+ * apply (−100% inclusive) counts as not known rather than throwing.
+ */
+export function partialDocumentTotals(
+  doc: TotalsDocument,
+  options: { readonly places?: number; readonly rateOf: (line: TotalsLine, index: number) => string | number | undefined },
+): PartialTotals {
+  const rates = doc.lines.map((line, index) => {
+    const rate = options.rateOf(line, index);
+    return rate !== undefined && rateApplies(rate, doc.amounts_are) ? rate : undefined;
+  });
+  const totals = documentTotals(doc, { ...(options.places !== undefined ? { places: options.places } : {}), rateOf: (_line, index) => rates[index] ?? '0' });
+  const lines = totals.lines.map((line, index) => ({ amount: line.amount, tax: doc.amounts_are === 'no_tax' || rates[index] !== undefined ? line.tax : undefined }));
+  const unknown = doc.amounts_are === 'exclusive' && lines.some((line) => line.tax === undefined);
+  return { places: totals.places, lines, total: unknown ? undefined : totals.total };
+}
+
 /** A document's total as a decimal string in its currency ("1201", "12.50", "12.345"). */
 export function formatTotal(doc: TotalsDocument, options?: TotalsOptions): string {
   const totals = documentTotals(doc, options);

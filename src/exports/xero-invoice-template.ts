@@ -1,8 +1,8 @@
 import type { DocumentKind } from '../db/schema.ts';
 import type { PostingDefaults } from '../documents/posting-defaults.ts';
+import { formatUnits, partialDocumentTotals } from '../documents/totals.ts';
 import type { CreditNoteSource, SalesInvoiceSource, SupplierBillSource } from '../ingest/ops-envelope.ts';
 import { csvRecord, numberCell, quoteField, textCell } from './csv.ts';
-import { formatCents, lineAmountCents, lineTaxCents } from './line-amounts.ts';
 
 /**
  * Xero's sales-invoice import template (Business → Invoices → Import → "Download template"),
@@ -79,8 +79,9 @@ function accountCode(kind: ExportKind, line: Line, defaults: PostingDefaults): s
  * The template rows of one document, as plain values (encodeXeroInvoiceRow writes them). A bill's
  * number is the supplier's invoice number, ours its reference, as when Ledgerport pushes it to Xero;
  * a document without a number is numbered by its platform id, which groups its lines. Amounts
- * are as the document has them (positive for a credit note); TaxAmount and Total are computed
- * per line in whole cents, and left empty when a line's tax rate is not known.
+ * are as the document has them (positive for a credit note); TaxAmount and Total are the
+ * platform's (documents/totals.ts: per line, in the currency's minor unit, as the document
+ * totals at the provider), left empty when a line's tax rate is not known.
  */
 export function xeroInvoiceRows(doc: ExportableDocument): XeroInvoiceRow[] {
   const source = doc.source as unknown as Source;
@@ -88,22 +89,12 @@ export function xeroInvoiceRows(doc: ExportableDocument): XeroInvoiceRow[] {
   const party = isBill ? source.supplier : source.customer;
   const number = (isBill ? source.supplier_invoice_number : source.number) || doc.sourceId;
   const reference = (isBill ? (source.reference ?? source.number) : source.reference) ?? '';
-  const amountsAre = source.amounts_are;
+  const taxes = source.lines.map((line) => lineTax(source, line, doc.defaults));
+  const totals = partialDocumentTotals(source, { rateOf: (_line, index) => taxes[index]!.rate });
+  const shown = (units: bigint | undefined) => (units === undefined ? '' : formatUnits(units, totals.places));
+  const totalText = shown(totals.total);
 
-  const lines: { line: Line; tax: { label: string }; taxCents: bigint | undefined }[] = [];
-  let total: bigint | undefined = 0n;
-  for (const line of source.lines) {
-    const tax = lineTax(source, line, doc.defaults);
-    const amount = lineAmountCents(line);
-    const taxCents = amountsAre === 'no_tax' ? 0n : tax.rate === undefined ? undefined : lineTaxCents(amount, tax.rate, amountsAre);
-    // Exclusive amounts add their tax; inclusive ones contain it, so their total is known regardless.
-    if (amountsAre !== 'exclusive') total = total === undefined ? undefined : total + amount;
-    else total = total === undefined || taxCents === undefined ? undefined : total + amount + taxCents;
-    lines.push({ line, tax, taxCents });
-  }
-  const totalText = total === undefined ? '' : formatCents(total);
-
-  return lines.map(({ line, tax, taxCents }) => ({
+  return source.lines.map((line, index) => ({
     '*ContactName': party?.name ?? '',
     EmailAddress: party?.email ?? '',
     POAddressLine1: '',
@@ -125,8 +116,8 @@ export function xeroInvoiceRows(doc: ExportableDocument): XeroInvoiceRow[] {
     '*UnitAmount': line.unit_price,
     Discount: line.discount_rate ?? '',
     '*AccountCode': accountCode(doc.kind, line, doc.defaults),
-    '*TaxType': tax.label,
-    TaxAmount: taxCents === undefined ? '' : formatCents(taxCents),
+    '*TaxType': taxes[index]!.label,
+    TaxAmount: shown(totals.lines[index]!.tax),
     TrackingName1: '',
     TrackingOption1: '',
     TrackingName2: '',

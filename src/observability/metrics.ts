@@ -100,13 +100,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     providerRequests: new Counter({
       name: 'ledgerport_provider_requests_total',
-      help: 'Calls to the accounting provider APIs, by provider, operation and status (the HTTP status, or "unreachable" when no answer came, e.g. a timeout)',
+      help: 'Requests to the accounting providers (API calls; oauth_token, oauth_refresh, oauth_revoke at the token endpoints; connections, companyinfo at connect), by provider, operation and status (the HTTP status, or "unreachable" when no answer came, e.g. a timeout)',
       labelNames: ['provider', 'operation', 'status'],
       registers,
     }),
     providerDuration: new Histogram({
       name: 'ledgerport_provider_request_duration_seconds',
-      help: 'Latency of provider API calls (after the rate governor let them go), by provider, operation and status',
+      help: 'Latency of provider requests (API calls after the rate governor let them go, OAuth and connect-time calls), by provider, operation and status',
       labelNames: ['provider', 'operation', 'status'],
       buckets: SECONDS_SLOW,
       registers,

@@ -7,15 +7,23 @@ import { providerOfRateKey } from './metrics.ts';
 
 export interface ProviderCall {
   readonly provider: string;
-  /** The client's own name for the call ("createInvoices", "query Invoice", "batch"): bounded by the code. */
+  /**
+   * The client's own name for the call ("createInvoices", "query Invoice", "batch"; the OAuth
+   * calls "oauth_token", "oauth_refresh", "oauth_revoke", and "connections" / "companyinfo"):
+   * bounded by the code.
+   */
   readonly operation: string;
-  readonly tenantId: string;
+  /** On the span only. The OAuth calls have none: the token endpoints take tokens, not a tenant. */
+  readonly tenantId?: string;
 }
 
+/** The status of a fetch() call: the answer's, or none (0) when it threw. */
+export const fetchStatus = { ok: (answer: Response) => answer.status, error: () => 0 } as const;
+
 /**
- * One provider API call, measured and traced: `ledgerport_provider_requests_total` and its
- * latency by provider, operation and status, 429s counted apart, and a CLIENT span with the
- * response status. `status` reads the HTTP status from the answer or from the failure (0: no
+ * One request to a provider (an API call, a token endpoint call), measured and traced:
+ * `ledgerport_provider_requests_total` and its latency by provider, operation and status, 429s
+ * counted apart, and a CLIENT span with the response status. `status` reads the HTTP status from the answer or from the failure (0: no
  * answer); without observability the call just runs.
  */
 export async function observeProviderCall<T>(
@@ -32,7 +40,7 @@ export async function observeProviderCall<T>(
     metrics.providerDuration.observe(labels, (performance.now() - started) / 1000);
     if (code === 429) metrics.providerRateLimited.inc({ provider: call.provider, operation: call.operation });
   };
-  const attributes = { 'ledgerport.provider': call.provider, 'ledgerport.operation': call.operation, 'ledgerport.tenant_id': call.tenantId };
+  const attributes = { 'ledgerport.provider': call.provider, 'ledgerport.operation': call.operation, ...(call.tenantId === undefined ? {} : { 'ledgerport.tenant_id': call.tenantId }) };
   return tracing.span(`${call.provider} ${call.operation}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
     const started = performance.now();
     try {

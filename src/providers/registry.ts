@@ -30,7 +30,7 @@ export function createProviders(config: Config, deps: { db: Database; governor: 
       timeoutMs: config.push.requestTimeoutMs,
       maxGovernorWaitMs: 5_000,
       idempotencyWindowMs: config.xero.idempotencyWindowMinutes * 60_000,
-      oauth: createXeroOAuth(config.xero, callbackUrl(config, 'xero')),
+      oauth: createXeroOAuth(config.xero, callbackUrl(config, 'xero'), deps.observability),
     });
   }
   if (config.quickbooks.clientId && config.quickbooks.clientSecret) {
@@ -43,7 +43,7 @@ export function createProviders(config: Config, deps: { db: Database; governor: 
       timeoutMs: config.push.requestTimeoutMs,
       maxGovernorWaitMs: 5_000,
       idempotencyWindowMs: config.quickbooks.requestIdWindowMinutes * 60_000,
-      oauth: createQuickBooksOAuth(config.quickbooks, callbackUrl(config, 'quickbooks')),
+      oauth: createQuickBooksOAuth(config.quickbooks, callbackUrl(config, 'quickbooks'), deps.observability),
     });
   }
   return registry;

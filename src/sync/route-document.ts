@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { DocumentKind, DocumentStatus } from '../db/schema.ts';
-import { enqueuePush } from '../jobs.ts';
+import { enqueuePush, pullPushForward } from '../jobs.ts';
+import { batchReadiness } from './push/gather.ts';
 import { CAPABILITIES } from '../providers/capabilities.ts';
 import type { ProviderName } from '../db/schema.ts';
 import { type PostingDefaults } from '../documents/posting-defaults.ts';
@@ -31,7 +32,7 @@ export async function routeDocument(
   db: Database,
   documentId: string,
   logger: Logger,
-  opts: { pushDebounceMs: number },
+  opts: { pushDebounceMs: number; pushQuietMs: number },
 ): Promise<DocumentStatus | undefined> {
   return db.transaction().execute(async (tx) => {
     const doc = await tx
@@ -90,8 +91,11 @@ export async function routeDocument(
         ? { defaults_version: defaults.version, defaults_snapshot: JSON.stringify(defaults.settings) }
         : {};
     await transition(tx, doc, 'queued', { reason: operation === 'create' ? null : `to ${operation} at the provider`, patch });
-    // Documents of a burst gather for a moment so they go up in full batches.
-    await enqueuePush(tx, doc.tenant_id, new Date(Date.now() + opts.pushDebounceMs));
+    // At once, or a while later with others of a burst (push/gather.ts); the push job looks again.
+    const policy = { full: CAPABILITIES[connection.provider].maxDocumentsPerRequest, debounceMs: opts.pushDebounceMs, quietMs: opts.pushQuietMs };
+    const readiness = await batchReadiness(tx, doc.tenant_id, policy, new Date());
+    if (readiness.kind === 'gathering') await enqueuePush(tx, doc.tenant_id, readiness.until);
+    else await pullPushForward(tx, doc.tenant_id, new Date(), { unlessRunning: true });
     log.info({ operation, defaultsVersion: defaults.version }, 'document queued');
     return 'queued' as const;
   });

@@ -27,8 +27,11 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     LOG_LEVEL: 'info',
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: '8',
-    // Tests run jobs on demand; a push job scheduled in the future would not run.
-    PUSH_DEBOUNCE_MS: '0',
+    // Tests run jobs on demand (runJobs), so a push job scheduled in the future would not run.
+    // Batches fill by routing, never by the clock: a push waits only while the tenant's documents
+    // are being routed (runJobs routes them all), and goes at once otherwise (no quiet period).
+    PUSH_DEBOUNCE_MS: '30000',
+    PUSH_QUIET_MS: '0',
     OPS_WEBHOOK_SECRETS: `${OPS_SECRET} ${OPS_SECRET_NEXT}`,
     AUTH_JWT_SECRET: JWT_SECRET,
     TOKEN_ENCRYPTION_KEYS: ENCRYPTION_KEY,

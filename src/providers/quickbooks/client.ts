@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { quickbooksRateKeys, type RateGovernor } from '../rate-governor.ts';
 import { ProviderError, type ProviderMessage, type ProviderSession } from '../types.ts';
 import type { Observability } from '../../observability/index.ts';
-import { observeProviderCall } from '../../observability/providers.ts';
+import { fetchStatus, observeProviderCall } from '../../observability/providers.ts';
 
 export const MINOR_VERSION = '75';
 /** QuickBooks' 429 carries no Retry-After: wait this long before the company's next call. */
@@ -74,7 +74,7 @@ export async function callQuickBooks<T>(deps: QuickBooksClientDeps, session: Pro
           headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: request.body === undefined ? undefined : JSON.stringify(request.body),
           signal: AbortSignal.timeout(deps.timeoutMs),
-        }), { ok: (answer) => answer.status, error: () => 0 });
+        }), fetchStatus);
       } catch (error) {
         throw new ProviderError('unreachable', `QuickBooks ${name}: no response (${(error as Error).message})`);
       }

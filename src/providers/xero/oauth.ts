@@ -2,6 +2,8 @@ import type { TokenSet as OidcTokenSet } from 'openid-client';
 import { decodeJwt } from 'jose';
 import type { XeroClient } from 'xero-node';
 import type { Config } from '../../config.ts';
+import type { Observability } from '../../observability/index.ts';
+import { fetchStatus, observeProviderCall } from '../../observability/providers.ts';
 import { InvalidGrantError, ProviderError, type ProviderOAuth, type ProviderOrganisation, type TokenSet } from '../types.ts';
 
 export const XERO_SCOPES = ['offline_access', 'accounting.transactions', 'accounting.contacts', 'accounting.settings'];
@@ -15,8 +17,12 @@ const REFRESH_TOKEN_LIFETIME_MS = 60 * 24 * 60 * 60 * 1000;
  * XERO_LOGIN_URL and every OAuth call goes to the configured hosts.
  * xero-node and openid-client are loaded on first use: a gateway that never talks to Xero
  * (or has not yet) does not carry them in memory.
+ * Each call to Xero's hosts is counted like the API calls (observability/providers.ts), as
+ * oauth_token, oauth_refresh, oauth_revoke and connections; openid-client makes one request per
+ * grant or revocation and retries none.
  */
-export function createXeroOAuth(xero: Config['xero'], redirectUri: string): ProviderOAuth {
+export function createXeroOAuth(xero: Config['xero'], redirectUri: string, observability?: Observability): ProviderOAuth {
+  const observed = <T>(operation: string, run: () => Promise<T>) => observeProviderCall(observability, { provider: 'xero', operation }, run, OPENID_STATUS);
   const libraries = async () => {
     const [{ XeroClient }, { custom, errors, Issuer }] = await Promise.all([import('xero-node'), import('openid-client')]);
     const issuer = new Issuer({
@@ -74,7 +80,7 @@ export function createXeroOAuth(xero: Config['xero'], redirectUri: string): Prov
     async exchangeCode({ code, codeVerifier, state }) {
       const client = await newClient();
       // xero-node's apiCallback() cannot pass a PKCE verifier, so we call its openid client directly.
-      const set = await client.openIdClient.oauthCallback(redirectUri, { code, state }, { state, code_verifier: codeVerifier });
+      const set = await observed('oauth_token', () => client.openIdClient.oauthCallback(redirectUri, { code, state }, { state, code_verifier: codeVerifier }));
       client.setTokenSet(set);
       return toTokenSet(set);
     },
@@ -83,7 +89,7 @@ export function createXeroOAuth(xero: Config['xero'], redirectUri: string): Prov
       const client = await newClient();
       client.setTokenSet({ refresh_token: tokens.refreshToken, access_token: tokens.accessToken });
       try {
-        return toTokenSet(await client.refreshToken(), tokens);
+        return toTokenSet(await observed('oauth_refresh', () => client.refreshToken()), tokens);
       } catch (error) {
         const { errors } = await (loaded ??= libraries());
         if (error instanceof errors.OPError && error.error === 'invalid_grant') throw new InvalidGrantError();
@@ -94,7 +100,7 @@ export function createXeroOAuth(xero: Config['xero'], redirectUri: string): Prov
     async revoke(tokens) {
       const client = await newClient();
       client.setTokenSet({ refresh_token: tokens.refreshToken, access_token: tokens.accessToken });
-      await client.revokeToken();
+      await observed('oauth_revoke', () => client.revokeToken());
     },
 
     async listOrganisations(tokens) {
@@ -107,10 +113,10 @@ export function createXeroOAuth(xero: Config['xero'], redirectUri: string): Prov
       } catch {
         // An opaque token: list every organisation the user connected.
       }
-      const res = await fetch(`${xero.apiUrl}/connections${query}`, {
+      const res = await observeProviderCall(observability, { provider: 'xero', operation: 'connections' }, () => fetch(`${xero.apiUrl}/connections${query}`, {
         headers: { authorization: `Bearer ${tokens.accessToken}`, accept: 'application/json' },
         signal: AbortSignal.timeout(15_000),
-      });
+      }), fetchStatus);
       if (!res.ok) throw new ProviderError(res.status === 401 ? 'unauthorized' : 'transient', `Xero /connections answered ${res.status}`, { status: res.status });
       const rows = (await res.json()) as { id: string; tenantId: string; tenantName: string; tenantType: string }[];
       return rows
@@ -119,3 +125,13 @@ export function createXeroOAuth(xero: Config['xero'], redirectUri: string): Prov
     },
   };
 }
+
+/**
+ * The HTTP status of an openid-client call: it resolves only on the status it expects (200), and
+ * its errors carry the answer they came from (OPError, some RPErrors); none when no answer came
+ * (a timeout, a refused connection).
+ */
+const OPENID_STATUS = {
+  ok: () => 200,
+  error: (error: unknown) => (error as { response?: { statusCode?: number } } | null)?.response?.statusCode ?? 0,
+};

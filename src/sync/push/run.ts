@@ -8,6 +8,7 @@ import { holdQueuedDocuments } from '../../documents/lifecycle.ts';
 import { applyOutcomes } from './outcomes.ts';
 import { claimBatch, deferBatch, markUncertain, openBatches, requeueDocuments, startReplayAttempts, storeRequest, type OpenBatch } from './batches.ts';
 import { settleByLookup } from './look-up.ts';
+import { batchReadiness } from './gather.ts';
 import { pullPushForward } from '../../jobs.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -19,6 +20,8 @@ export interface PushDeps extends SessionDeps {
   readonly logger: Logger;
   /** PUSH_DEBOUNCE_MS: how long a queued document may wait for others to fill its batch. */
   readonly pushDebounceMs?: number;
+  /** PUSH_QUIET_MS: a tenant that sent no batch for this long sends a part-full one at once (gather.ts). */
+  readonly pushQuietMs?: number;
 }
 
 export type PushRunResult =
@@ -73,7 +76,18 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
         if (settled) return settled;
       }
 
+      const policy = { full: provider.capabilities.maxDocumentsPerRequest, debounceMs: deps.pushDebounceMs ?? 0, quietMs: deps.pushQuietMs ?? 0 };
       while (!opts.signal?.aborted && batches < (opts.maxBatches ?? Number.POSITIVE_INFINITY)) {
+        const readiness = await batchReadiness(deps.db, tenantId, policy, deps.now());
+        if (readiness.kind === 'empty') {
+          drained = true;
+          return { kind: 'done', batches };
+        }
+        if (readiness.kind === 'gathering') {
+          // Rescheduled rather than waited for here, so routing jobs keep this worker slot meanwhile.
+          log.debug({ queued: readiness.queued, until: readiness.until, why: readiness.why }, 'more documents are on their way; gathering a fuller batch');
+          return { kind: 'reschedule', runAt: readiness.until, reason: 'gathering a fuller batch', batches };
+        }
         const paced = await waitForPace(provider, session);
         if (paced) return paced;
         if (opts.signal?.aborted) break;
@@ -142,12 +156,12 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
     }
   }
 
-  /** Schedules the tenant's push for documents queued after the last claim (when their debounce is over), not 2 s later. */
+  /** Schedules the tenant's push for documents queued after the last claim now, not 2 s later. */
   async function pushLateArrivals(db: pg.PoolClient): Promise<void> {
     try {
-      const { rows } = await db.query<{ oldest: Date | null }>(`select min(updated_at) as oldest from documents where tenant_id = $1 and status = 'queued'`, [tenantId]);
-      const oldest = rows[0]?.oldest;
-      if (oldest) await pullPushForward(deps.db, tenantId, new Date(Math.max(deps.now().getTime(), oldest.getTime() + (deps.pushDebounceMs ?? 0))));
+      const { rows } = await db.query(`select 1 from documents where tenant_id = $1 and status = 'queued' limit 1`, [tenantId]);
+      // The job decides again then whether they go at once or gather (gather.ts).
+      if (rows.length > 0) await pullPushForward(deps.db, tenantId, deps.now());
     } catch (error) {
       // The rescheduled job (and the sweep) still push them.
       log.warn({ err: (error as Error).message }, 'could not schedule the push of documents queued during this one');

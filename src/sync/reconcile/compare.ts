@@ -1,7 +1,7 @@
 import type { DocumentStatus } from '../../db/schema.ts';
 import type { NumberedKind, ProviderDocument } from '../../providers/types.ts';
 import { providerNumberOf, providerReferenceOf } from '../push/look-up.ts';
-import { expectedTotal } from './expected.ts';
+import { expectedTotal, providerTotalAgrees } from './expected.ts';
 import type { NewFinding } from './repo.ts';
 
 /** A document Ledgerport pushed, as its own records have it. */
@@ -35,7 +35,7 @@ export function numberOf(doc: PushedDocument): string | null {
  * - `duplicate_at_provider`: more than one live document there with its number (for a bill,
  *   whose numbers are the suppliers', also its reference where both have one);
  * - `status_differs`: voided on one side only;
- * - `total_differs`: the provider's total is not the one Ledgerport's lines give;
+ * - `total_differs`: the provider's total is not the one Ledgerport's lines give (exactly: expected.ts);
  * - `changed_at_provider`: modified there after Ledgerport last synced it.
  */
 export function compareDocument(doc: PushedDocument, candidates: readonly ProviderDocument[], opts: { taxByTreatment: boolean }): NewFinding[] {
@@ -62,8 +62,8 @@ export function compareDocument(doc: PushedDocument, candidates: readonly Provid
         message: voidedHere ? `${label} is voided in Ledgerport but ${theirs.status} at the provider` : `${label} is ${theirs.status} at the provider but not voided in Ledgerport`,
       });
     } else if (!voidedHere && theirs.total !== null) {
-      const expected = expectedTotal(doc.source, { taxTreatment: opts.taxByTreatment ? doc.taxTreatment : null });
-      if (expected && Math.abs(Number(expected.total) - Number(theirs.total)) > 0.005 + 0.01 * (expected.lines - 1)) {
+      const expected = expectedTotal(doc.source, { taxByTreatment: opts.taxByTreatment, taxTreatment: doc.taxTreatment });
+      if (expected && !providerTotalAgrees(expected, theirs.total)) {
         findings.push({
           ...base, type: 'total_differs', providerIds: [theirs.providerId], expected: { total: expected.total }, actual: { total: theirs.total },
           message: `${label} totals ${theirs.total} at the provider; Ledgerport's lines give ${expected.total}`,
