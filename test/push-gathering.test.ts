@@ -2,7 +2,9 @@ import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { XeroSandbox } from '../src/sandbox/xero/index.ts';
-import { pushJobKey } from '../src/jobs.ts';
+import pg from 'pg';
+import { enqueuePush, PUSH_JOB_PRIORITY, pushJobKey } from '../src/jobs.ts';
+import { pusherRunning, tryLockPusher, unlockPusher } from '../src/sync/push/pusher-lock.ts';
 import { batchReadiness } from '../src/sync/push/gather.ts';
 import { routeDocument } from '../src/sync/route-document.ts';
 import type { Harness } from './helpers/harness.ts';
@@ -63,7 +65,7 @@ describe('gathering a batch', () => {
     // Two more are still being routed: the push waits for them, a debounce after the first at most.
     const waiting = await pushJob('org_gather_backlog');
     expect(waiting!.run_at.getTime()).toBeGreaterThanOrEqual(before + 900);
-    expect(waiting!.priority).toBe(-1);
+    expect(waiting!.priority).toBe(PUSH_JOB_PRIORITY);
     expect(await routeDocument(h.database.db, b!, silent, settings)).toBe('queued');
     expect((await pushJob('org_gather_backlog'))!.run_at).toEqual(waiting!.run_at);
 
@@ -101,6 +103,32 @@ describe('gathering a batch', () => {
     expect(await batchReadiness(h.database.db, 'org_gather_stream', policy, new Date(quietFrom))).toEqual({ kind: 'ready', why: 'quiet' });
     expect(await batchReadiness(h.database.db, 'org_gather_stream', { ...policy, quietMs: 60_000 }, new Date(queuedAt.getTime() + policy.debounceMs))).toEqual({ kind: 'ready', why: 'waited' });
     expect(await batchReadiness(h.database.db, 'org_gather_stream', { ...policy, full: 1 }, new Date())).toEqual({ kind: 'ready', why: 'full' });
+  });
+
+  it('while a pusher runs for the tenant, routing leaves the next push where it is', async () => {
+    await setup('org_gather_running');
+    const [a, b] = await send('org_gather_running', ['r1', 'r2']);
+    const pusher = new pg.Client({ connectionString: h.dbUrl });
+    await pusher.connect();
+    try {
+      expect(await tryLockPusher(pusher, 'org_gather_running')).toBe(true);
+      expect(await pusherRunning(h.database.db, 'org_gather_running')).toBe(true);
+      expect(await pusherRunning(h.database.db, 'org_gather_other')).toBe(false);
+      // As a push turned away by that lock leaves it: rescheduled 2 s on.
+      const later = new Date(Date.now() + 2_000);
+      await enqueuePush(h.database.db, 'org_gather_running', later);
+      expect(await routeDocument(h.database.db, b!, silent, settings)).toBe('queued');
+      expect(await routeDocument(h.database.db, a!, silent, settings)).toBe('queued');
+      expect((await pushJob('org_gather_running'))!.run_at).toEqual(later);
+      await unlockPusher(pusher, 'org_gather_running');
+      expect(await pusherRunning(h.database.db, 'org_gather_running')).toBe(false);
+    } finally {
+      await pusher.end();
+    }
+    // No pusher: the next routed document brings the push forward.
+    const [c] = await send('org_gather_running', ['r3']);
+    expect(await routeDocument(h.database.db, c!, silent, settings)).toBe('queued');
+    expect((await pushJob('org_gather_running'))!.run_at.getTime()).toBeLessThanOrEqual(Date.now());
   });
 
   it('a tenant with nothing queued has nothing to gather', async () => {

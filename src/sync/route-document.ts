@@ -3,6 +3,7 @@ import type { Database } from '../db/database.ts';
 import type { DocumentKind, DocumentStatus } from '../db/schema.ts';
 import { enqueuePush, pullPushForward } from '../jobs.ts';
 import { batchReadiness } from './push/gather.ts';
+import { pusherRunning } from './push/pusher-lock.ts';
 import { CAPABILITIES } from '../providers/capabilities.ts';
 import type { ProviderName } from '../db/schema.ts';
 import { type PostingDefaults } from '../documents/posting-defaults.ts';
@@ -95,7 +96,9 @@ export async function routeDocument(
     const policy = { full: CAPABILITIES[connection.provider].maxDocumentsPerRequest, debounceMs: opts.pushDebounceMs, quietMs: opts.pushQuietMs };
     const readiness = await batchReadiness(tx, doc.tenant_id, policy, new Date());
     if (readiness.kind === 'gathering') await enqueuePush(tx, doc.tenant_id, readiness.until);
-    else await pullPushForward(tx, doc.tenant_id, new Date(), { unlessRunning: true });
+    // Not while a pusher runs: it takes what is queued itself, and a job brought forward would be
+    // turned away by its lock, and brought forward again by the next routed document.
+    else await pullPushForward(tx, doc.tenant_id, new Date(), { running: () => pusherRunning(tx, doc.tenant_id) });
     log.info({ operation, defaultsVersion: defaults.version }, 'document queued');
     return 'queued' as const;
   });

@@ -9,6 +9,7 @@ import { applyOutcomes } from './outcomes.ts';
 import { claimBatch, deferBatch, markUncertain, openBatches, requeueDocuments, startReplayAttempts, storeRequest, type OpenBatch } from './batches.ts';
 import { settleByLookup } from './look-up.ts';
 import { batchReadiness } from './gather.ts';
+import { tryLockPusher, unlockPusher } from './pusher-lock.ts';
 import { pullPushForward } from '../../jobs.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -53,8 +54,7 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
   let drained = false;
   const reschedule = (ms: number, reason: string): PushRunResult => ({ kind: 'reschedule', runAt: new Date(deps.now().getTime() + ms), reason, batches });
   try {
-    const { rows } = await client.query<{ locked: boolean }>(`select pg_try_advisory_lock(hashtextextended('push:' || $1, 0)) as locked`, [tenantId]);
-    if (!rows[0]?.locked) return reschedule(2_000, 'another process is pushing for this tenant');
+    if (!(await tryLockPusher(client, tenantId))) return reschedule(2_000, 'another process is pushing for this tenant');
     try {
       const connection = await deps.db.selectFrom('connections').select(['provider', 'status']).where('tenant_id', '=', tenantId).executeTakeFirst();
       if (!connection || connection.status !== 'connected') return { kind: 'done', batches };
@@ -124,7 +124,7 @@ export async function pushTenantDocuments(deps: PushDeps, tenantId: string, opts
       }
       return reschedule(0, 'stopped early (shutdown or batch limit); continuing');
     } finally {
-      await client.query(`select pg_advisory_unlock(hashtextextended('push:' || $1, 0))`, [tenantId]);
+      await unlockPusher(client, tenantId);
       if (drained) await pushLateArrivals(client);
     }
   } finally {
