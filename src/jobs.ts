@@ -106,6 +106,11 @@ export async function pullPushForward(db: Database | Tx, tenantId: string, runAt
   await addJobs(db, [{ task: 'push_documents', payload: { tenant_id: tenantId }, jobKey, runAt, priority: PUSH_JOB_PRIORITY }]);
 }
 
+/** The tenant's push job waiting to run, if any (not one running now). */
+export async function pendingPush(db: Database | Tx, tenantId: string): Promise<{ run_at: Date } | undefined> {
+  return (await liveJobs(db, pushJobKey(tenantId))).find((job) => job.locked_at === null);
+}
+
 /**
  * The jobs holding a key that will still run: graphile-worker keeps a job that used up its
  * attempts (with its key), and taking that for a pending one would never schedule the key again.

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { DocumentKind, DocumentStatus } from '../db/schema.ts';
-import { enqueuePush, pullPushForward } from '../jobs.ts';
+import { enqueuePush, pendingPush, pullPushForward } from '../jobs.ts';
 import { batchReadiness } from './push/gather.ts';
 import { pusherRunning } from './push/pusher-lock.ts';
 import { CAPABILITIES } from '../providers/capabilities.ts';
@@ -93,12 +93,16 @@ export async function routeDocument(
         : {};
     await transition(tx, doc, 'queued', { reason: operation === 'create' ? null : `to ${operation} at the provider`, patch });
     // At once, or a while later with others of a burst (push/gather.ts); the push job looks again.
-    const policy = { full: CAPABILITIES[connection.provider].maxDocumentsPerRequest, debounceMs: opts.pushDebounceMs, quietMs: opts.pushQuietMs };
-    const readiness = await batchReadiness(tx, doc.tenant_id, policy, new Date());
-    if (readiness.kind === 'gathering') await enqueuePush(tx, doc.tenant_id, readiness.until);
-    // Not while a pusher runs: it takes what is queued itself, and a job brought forward would be
-    // turned away by its lock, and brought forward again by the next routed document.
-    else await pullPushForward(tx, doc.tenant_id, new Date(), { running: () => pusherRunning(tx, doc.tenant_id) });
+    // A push already due takes this document too: no need to ask (most of a backlog's routing).
+    const pending = await pendingPush(tx, doc.tenant_id);
+    if (!pending || pending.run_at.getTime() > Date.now()) {
+      const policy = { full: CAPABILITIES[connection.provider].maxDocumentsPerRequest, debounceMs: opts.pushDebounceMs, quietMs: opts.pushQuietMs };
+      const readiness = await batchReadiness(tx, doc.tenant_id, policy, new Date());
+      if (readiness.kind === 'gathering') await enqueuePush(tx, doc.tenant_id, readiness.until);
+      // Not while a pusher runs: it takes what is queued itself, and a job brought forward would be
+      // turned away by its lock, and brought forward again by the next routed document.
+      else await pullPushForward(tx, doc.tenant_id, new Date(), { running: () => pusherRunning(tx, doc.tenant_id) });
+    }
     log.info({ operation, defaultsVersion: defaults.version }, 'document queued');
     return 'queued' as const;
   });
