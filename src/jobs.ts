@@ -84,9 +84,9 @@ export const pushJobKey = (tenantId: string) => `push_documents:${tenantId}`;
 /**
  * Push jobs run at graphile-worker's default priority, after the routing jobs already due. Run
  * first (-1), a tenant's pusher worked beside seven routing jobs and both went slower: a
- * 10,000-document QuickBooks backlog drained in 1.33-1.36x its bound instead of 1.13-1.15x with
- * routing first (npm run bench:drain -- --provider quickbooks --ingest-first), the pusher's
- * batches taking 345 ms instead of 85 ms while the cores were less than half busy.
+ * 10,000-document QuickBooks backlog drained in 1.33-1.36x its bound, against 0.99-1.06x with
+ * routing first (npm run bench:drain -- --provider quickbooks --ingest-first). The pusher's
+ * batches took 345 ms instead of 85 ms, while the cores were less than half busy.
  */
 export const PUSH_JOB_PRIORITY = 0;
 
