@@ -8,6 +8,7 @@ import { loadAverage, type SplitGateway } from './lib/split-gateway.ts';
 import { cores, formatTable, int, ratio } from './lib/table.ts';
 import { readScaleOptions } from './scale/options.ts';
 import { runTrial, type TrialResult } from './scale/trial.ts';
+import { printVerdict } from './lib/print-verdict.ts';
 
 /**
  * Scale benchmark: the same seeded drain (5,000 invoices over 50 Xero sandbox organisations,
@@ -102,13 +103,7 @@ async function main() {
     { target: `trial ${i + 1}: no duplicates, no 429s`, measured: `${r.duplicates} duplicates, ${r.throttled} × 429`, ok: r.duplicates === 0 && r.throttled === 0 },
   ]);
   out(formatTable(['target', 'measured', 'ratio', 'verdict'], checks.map((c) => [c.target, c.measured, c.ratio, c.ok ? 'OK' : 'MISSED'])));
-  out();
-  out(formatTable(['integrity', 'measured', 'verdict'], integrity.map((c) => [c.target, c.measured, c.ok ? 'OK' : 'FAILED'])));
-  const targetsMet = checks.every((c) => c.ok);
-  const integrityOk = integrity.every((c) => c.ok);
-  out();
-  out(`verdict: ${integrityOk ? (targetsMet ? 'all targets met' : `targets missed: ${checks.filter((c) => !c.ok).map((c) => c.target).join('; ')}`) : 'INTEGRITY FAILED'}`);
-  return { integrityOk, targetsMet };
+  return printVerdict(out, checks, integrity);
 }
 
 await finishBench({ main, cleanup, watchdog, strict: opts.strict, progress, startedAt });

@@ -3,6 +3,7 @@ import type { ProviderName } from '../../src/demo/provider.ts';
 import { formatTable, int, ratio } from '../lib/table.ts';
 import type { SendResult } from './send.ts';
 import type { StatusCounts } from './progress.ts';
+import { printVerdict } from '../lib/print-verdict.ts';
 
 export const TARGET_WALL_RATIO = 1.1;
 
@@ -130,11 +131,5 @@ export function printDrainReport(r: DrainReport): { integrityOk: boolean; target
   ];
   const row = (c: { target: string; measured: string; ok: boolean }) => [c.target, c.measured, c.ok ? 'OK' : 'MISSED'];
   out(formatTable(['target', 'measured', 'verdict'], checks.map(row)));
-  out();
-  out(formatTable(['integrity', 'measured', 'verdict'], integrity.map((c) => [c.target, c.measured, c.ok ? 'OK' : 'FAILED'])));
-  const targetsMet = checks.every((c) => c.ok);
-  const integrityOk = integrity.every((c) => c.ok);
-  out();
-  out(`verdict: ${integrityOk ? (targetsMet ? 'all targets met' : `targets missed: ${checks.filter((c) => !c.ok).map((c) => c.target).join('; ')}`) : 'INTEGRITY FAILED'}`);
-  return { integrityOk, targetsMet };
+  return printVerdict(out, checks, integrity);
 }

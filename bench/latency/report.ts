@@ -1,6 +1,7 @@
 import { formatTable, int, ms } from '../lib/table.ts';
 import { loadLabel, ratePerOrg, ratePerOrgText } from './load.ts';
 import type { PhaseResult } from './phase.ts';
+import { printVerdict } from '../lib/print-verdict.ts';
 
 export const TARGET_P50_MS = 50;
 export const TARGET_P99_MS = 250;
@@ -74,11 +75,5 @@ export function printLatencyReport(header: readonly string[], phases: readonly P
     { target: `${loadLabel(p.load)}: every invoice synced and seen at the sandbox`, measured: `${int(p.missing)} missing${p.synced ? '' : ' (NOT all synced)'}`, ok: p.synced && p.missing === 0 },
   ]);
   out(formatTable(['target', 'measured', 'verdict'], checks.map((c) => [c.target, c.measured, c.ok ? 'OK' : 'MISSED'])));
-  out();
-  out(formatTable(['integrity', 'measured', 'verdict'], integrity.map((c) => [c.target, c.measured, c.ok ? 'OK' : 'FAILED'])));
-  const targetsMet = checks.every((c) => c.ok);
-  const integrityOk = integrity.every((c) => c.ok);
-  out();
-  out(`verdict: ${integrityOk ? (targetsMet ? 'all targets met' : `targets missed: ${checks.filter((c) => !c.ok).map((c) => c.target).join('; ')}`) : 'INTEGRITY FAILED'}`);
-  return { integrityOk, targetsMet };
+  return printVerdict(out, checks, integrity);
 }
